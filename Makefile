@@ -1,0 +1,46 @@
+# Two commands on a fresh clone: `make demo` and `make test`. Everything else is set up here.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck contracts unit bench clean-var help
+
+help:
+	@echo "make demo   set up and run the main job end to end, offline"
+	@echo "make test   set up and run lint, import contracts, type checks and the test suite"
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=/path/to/python3.11)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+
+# Reinstalls only when the dependency list changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --prefer-binary -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test: lint contracts typecheck unit
+
+demo: $(STAMP)
+	$(BIN)/sixbtc demo
+
+bench: $(STAMP)
+	$(BIN)/python bench/event_store.py
+
+clean-var:
+	rm -rf var

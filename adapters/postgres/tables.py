@@ -1,0 +1,109 @@
+"""Table definitions the adapters query; migrations/ creates them (tests check they agree)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("global_position", sa.BigInteger, sa.Identity(always=False), primary_key=True),
+    sa.Column("stream_id", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("event_id", sa.Text, nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("metadata", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+    sa.UniqueConstraint("event_id", name="uq_events_event_id"),
+)
+
+projection_checkpoints = sa.Table(
+    "projection_checkpoints",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+strategies = sa.Table(
+    "strategies",
+    metadata,
+    sa.Column("strategy_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("strategy_type", sa.Text),
+    sa.Column("timeframe", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("generator", sa.Text),
+    sa.Column("code", sa.Text),
+    sa.Column("prompt", sa.Text),
+    sa.Column("pattern_id", sa.Text),
+    sa.Column("latest_backtest_id", sa.Text),
+    sa.Column("score", sa.Float),
+    sa.Column("rank", sa.Integer),
+    sa.Column("subaccount", sa.Integer),
+    sa.Column("deploy_mode", sa.Text),
+    sa.Column("retired_reason", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+)
+
+backtest_results = sa.Table(
+    "backtest_results",
+    metadata,
+    sa.Column("backtest_id", sa.Text, primary_key=True),
+    sa.Column("strategy_id", sa.Text, nullable=False, index=True),
+    sa.Column("symbol", sa.Text, nullable=False),
+    sa.Column("timeframe", sa.Text, nullable=False),
+    sa.Column("period_start", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("period_end", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("total_trades", sa.Integer, nullable=False),
+    sa.Column("win_rate", sa.Float, nullable=False),
+    sa.Column("sharpe", sa.Float, nullable=False),
+    sa.Column("total_return", sa.Float, nullable=False),
+    sa.Column("max_drawdown", sa.Float, nullable=False),
+    sa.Column("expectancy", sa.Float, nullable=False),
+    sa.Column("metrics", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+live_trades = sa.Table(
+    "live_trades",
+    metadata,
+    sa.Column("trade_id", sa.Text, primary_key=True),
+    sa.Column("subaccount", sa.Integer, nullable=False, index=True),
+    sa.Column("strategy_id", sa.Text, nullable=False, index=True),
+    sa.Column("symbol", sa.Text, nullable=False),
+    sa.Column("direction", sa.Text, nullable=False),
+    sa.Column("size", sa.Float, nullable=False),
+    sa.Column("entry_price", sa.Float, nullable=False),
+    sa.Column("exit_price", sa.Float, nullable=False),
+    sa.Column("entry_time", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("exit_time", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("pnl", sa.Float, nullable=False),
+    sa.Column("fees", sa.Float, nullable=False),
+    sa.Column("exit_reason", sa.Text, nullable=False),
+)
+
+performance_snapshots = sa.Table(
+    "performance_snapshots",
+    metadata,
+    sa.Column("snapshot_id", sa.Text, primary_key=True),
+    sa.Column("subaccount", sa.Integer, nullable=False, index=True),
+    sa.Column("strategy_id", sa.Text),
+    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("equity", sa.Float, nullable=False),
+    sa.Column("cash", sa.Float, nullable=False),
+    sa.Column("realized_pnl", sa.Float, nullable=False),
+    sa.Column("unrealized_pnl", sa.Float, nullable=False),
+    sa.Column("peak_equity", sa.Float, nullable=False),
+    sa.Column("drawdown", sa.Float, nullable=False),
+    sa.Column("daily_pnl", sa.Float, nullable=False),
+    sa.Column("open_positions", sa.Integer, nullable=False),
+)
+
+READ_MODEL_TABLES = {t.name: t for t in (strategies, backtest_results, live_trades, performance_snapshots)}

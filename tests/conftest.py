@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine
+
+from adapters.postgres.engine import create_engine
+from adapters.postgres.migrate import upgrade_to_head
+from tests.postgres_server import fresh_database, server_url
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+    with server_url(tmp_path_factory.mktemp("pgserver")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server: URL) -> Iterator[URL]:
+    with fresh_database(pg_server) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_url: URL) -> Iterator[Engine]:
+    engine = create_engine(pg_url, pool_size=10, max_overflow=10)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_pg(pg_engine: Engine) -> Engine:
+    """Every table emptied, identities restarted: each test starts from nothing."""
+    with pg_engine.begin() as conn:
+        conn.execute(sa.text(
+            "TRUNCATE events, projection_checkpoints, strategies, backtest_results, "
+            "live_trades, performance_snapshots RESTART IDENTITY"
+        ))
+    return pg_engine
