@@ -8,7 +8,6 @@ place that turns them into plain dicts and back, so every store round-trips them
 from __future__ import annotations
 
 import dataclasses
-import functools
 import types
 import typing
 import uuid
@@ -86,11 +85,15 @@ def event_from_payload(
     return cls(event_id=event_id, occurred_at=occurred_at, aggregate_id=aggregate_id, **kwargs)
 
 
-@functools.cache
+_FIELDS: dict[type[DomainEvent], tuple[tuple[str, Any], ...]] = {}
+
+
 def _own_fields(cls: type[DomainEvent]) -> tuple[tuple[str, Any], ...]:
     """Field names and resolved hints, computed once per class: get_type_hints is slow."""
-    hints = typing.get_type_hints(cls)
-    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.name not in _ENVELOPE)
+    if cls not in _FIELDS:
+        hints = typing.get_type_hints(cls)
+        _FIELDS[cls] = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.name not in _ENVELOPE)
+    return _FIELDS[cls]
 
 
 def _encode(value: Any) -> Any:
