@@ -16,22 +16,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
 
-from adapters.memory.event_store import InMemoryEventStore  # noqa: E402
-from adapters.memory.read_models import InMemoryReadModels  # noqa: E402
-from adapters.postgres.engine import create_engine  # noqa: E402
-from adapters.postgres.event_store import PostgresEventStore  # noqa: E402
-from adapters.postgres.migrate import upgrade_to_head  # noqa: E402
-from adapters.postgres.read_models import PostgresReadModels  # noqa: E402
-from application.event_codec import encode  # noqa: E402
-from application.ports.event_store import EventStore, NewEvent  # noqa: E402
-from application.ports.read_models import ReadModelStore  # noqa: E402
-from application.projections.read_models import ALL_PROJECTIONS  # noqa: E402
-from application.projections.runner import ProjectionRunner  # noqa: E402
-from domain import events as ev  # noqa: E402
-from tests.postgres_server import fresh_database, server_url  # noqa: E402
+from adapters.memory.event_store import InMemoryEventStore
+from adapters.memory.read_models import InMemoryReadModels
+from adapters.postgres.engine import create_engine
+from adapters.postgres.event_store import PostgresEventStore
+from adapters.postgres.migrate import upgrade_to_head
+from adapters.postgres.read_models import PostgresReadModels
+from application.event_codec import encode
+from application.ports.event_store import EventStore, NewEvent
+from application.ports.read_models import ReadModelStore
+from application.projections.read_models import ALL_PROJECTIONS
+from application.projections.runner import ProjectionRunner
+from domain import events as ev
+from tests.postgres_server import fresh_database, server_url
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from psycopg2.extras import execute_values
 from sqlalchemy.engine import Connection, Engine
 
-from application.ports.event_store import NO_STREAM, NewEvent, RecordedEvent, WrongExpectedVersion
-from application.ports.event_store_rules import is_retry, prepare_batch
 from adapters.postgres.engine import unavailable
 from adapters.postgres.tables import events
+from application.ports.event_store import NO_STREAM, NewEvent, RecordedEvent, WrongExpectedVersion
+from application.ports.event_store_rules import is_retry, prepare_batch
 
 # Appends take this transaction-level advisory lock, so positions are committed in the order
 # they are assigned and a catch-up reader can never skip an event committed late.

@@ -11,9 +11,9 @@ from psycopg2.extras import Json, execute_values
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.engine import Connection, Engine
 
-from application.ports.read_models import Upsert
 from adapters.postgres.engine import unavailable
 from adapters.postgres.tables import READ_MODEL_TABLES, projection_checkpoints
+from application.ports.read_models import Upsert
 
 
 class PostgresReadModels:

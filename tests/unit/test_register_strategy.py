@@ -48,7 +48,8 @@ def test_repository_round_trips_the_aggregate_through_the_store(store: InMemoryE
     outcome = RegisterStrategy(repo, ManualClock(NOW)).execute(
         (EXAMPLES / "mom_ema_cross.py").read_text(), generator="example")
     strategy = repo.get(outcome.strategy_id)
-    strategy.record_backtest(backtest_id="b1", symbol="BTC", timeframe="1h", period_start=NOW - timedelta(days=30), period_end=NOW,
+    strategy.record_backtest(backtest_id="b1", symbol="BTC", timeframe="1h",
+                             period_start=NOW - timedelta(days=30), period_end=NOW,
                              total_trades=40, win_rate=0.5, sharpe=1.2, total_return=0.1, max_drawdown=0.05,
                              expectancy=0.002, at=NOW)
     strategy.mark_tested("b1", at=NOW)
@@ -90,6 +91,7 @@ def test_bad_source_is_refused_with_a_clear_reason(code: str, message: str) -> N
 
 
 def test_header_is_read_without_running_the_code() -> None:
-    code = "import os\nos.remove('/definitely-not-run')\nclass S(StrategyCore):\n    type = 'VOL'\n    timeframe = '4h'\n"
+    code = ("import os\nos.remove('/definitely-not-run')\n"
+            "class S(StrategyCore):\n    type = 'VOL'\n    timeframe = '4h'\n")
     header = read_header(code)
     assert (header.class_name, header.strategy_type, header.timeframe) == ("S", "VOL", "4h")

@@ -1,0 +1,63 @@
+"""FastAPI application factory. Nothing happens on import; `create_app(container)` wires it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from application.ports.event_store import EventStoreUnavailable
+from domain.errors import DomainError
+from entrypoints.api import health, strategies
+from entrypoints.container import Container
+from entrypoints.logging_setup import scrub
+from entrypoints.version import VERSION
+
+
+def create_app(container: Container, *, follow_projections: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.started_at = container.clock().now()
+        stop = threading.Event()
+        follower = None
+        if follow_projections:
+            follower = threading.Thread(
+                target=container.projection_runner().run_until, args=(stop,), name="projections", daemon=True
+            )
+            follower.start()
+        yield
+        stop.set()
+        if follower is not None:
+            follower.join(timeout=5)
+
+    app = FastAPI(
+        title="SixBTC",
+        version=VERSION,
+        description="AI strategy factory for crypto perpetual futures: strategies, results, health.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    app.include_router(health.router)
+    app.include_router(strategies.router)
+
+    @app.exception_handler(EventStoreUnavailable)
+    async def store_down(_: Request, exc: EventStoreUnavailable) -> JSONResponse:
+        return _problem(503, "Database unavailable", scrub(str(exc)))
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return _problem(422, type(exc).__name__, str(exc))
+
+    return app
+
+
+def _problem(status: int, title: str, detail: str) -> JSONResponse:
+    """RFC 9457 problem details."""
+    return JSONResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status_code=status,
+        media_type="application/problem+json",
+    )

@@ -1,0 +1,27 @@
+"""`sixbtc api`: serve the REST API (OpenAPI docs at /docs)."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from entrypoints.api.app import create_app
+from entrypoints.cli.context import app_container
+
+
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    api = sub.add_parser("api", help="serve the REST API and its OpenAPI docs")
+    api.add_argument("--config", help="config file")
+    api.add_argument("--host", help="bind address (default monitoring.api.host)")
+    api.add_argument("--port", type=int, help="port (default monitoring.api.port)")
+    api.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    with app_container(args.config) as container:
+        settings = container.settings()
+        app = create_app(container)
+        uvicorn.run(app, host=args.host or settings.monitoring.api.host,
+                    port=args.port or settings.monitoring.api.port, log_config=None)
+    return 0

@@ -1,0 +1,36 @@
+"""The `sixbtc` command: parse, call one use case, render, exit with a meaningful code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from entrypoints.cli import api_command, config_commands, db_commands, demo_command
+from entrypoints.cli.errors import run_guarded
+from entrypoints.cli.pending import add_pending
+from entrypoints.version import VERSION
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sixbtc",
+        description="SixBTC: AI strategy factory for crypto perpetual futures (paper trading by default).",
+    )
+    parser.add_argument("--version", action="version", version=f"sixbtc {VERSION}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    config_commands.add(sub)
+    db_commands.add(sub)
+    add_pending(sub)
+    api_command.add(sub)
+    demo_command.add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_guarded(lambda: int(args.handler(args)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

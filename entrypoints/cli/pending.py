@@ -1,0 +1,35 @@
+"""Commands whose use cases later issues build: they say so and exit 2, never fake output."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+PENDING: dict[str, tuple[str, str]] = {
+    "data": ("download and inspect market data", "#3 market data"),
+    "generate": ("generate strategies with AI providers or offline", "#6 AI strategy generation"),
+    "validate": ("validate generated strategies in the sandbox", "#5 validation"),
+    "backtest": ("backtest strategies with vectorbt", "#4 strategy contract and backtester"),
+    "classify": ("score and select a diversified top 10", "#7 classification and pipeline"),
+    "pipeline": ("generate -> validate -> backtest -> select in one run", "#7 classification and pipeline"),
+    "deploy": ("deploy selected strategies to subaccounts", "#8 execution"),
+    "run": ("run the live loop (paper by default)", "#9 live loop"),
+    "monitor": ("live terminal dashboard", "#10 monitoring"),
+    "status": ("system status and next scheduled runs", "#10 monitoring"),
+    "emergency-stop": ("close every position and stop every strategy", "#9 live loop"),
+}
+
+
+def add_pending(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for name, (summary, issue) in PENDING.items():
+        parser = sub.add_parser(name, help=f"{summary} [not built yet: {issue}]", add_help=True)
+        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        parser.set_defaults(handler=_not_built(name, issue))
+
+
+def _not_built(name: str, issue: str):  # type: ignore[no-untyped-def]
+    def handler(_: argparse.Namespace) -> int:
+        print(f"sixbtc {name}: not implemented yet (planned in issue {issue}).", file=sys.stderr)
+        return 2
+
+    return handler

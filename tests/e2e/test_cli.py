@@ -1,0 +1,86 @@
+"""The `sixbtc` command end to end, as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / "config" / "config.yaml"
+COMMANDS = ["config", "db", "data", "generate", "validate", "backtest", "classify", "pipeline", "deploy", "run",
+            "monitor", "status", "emergency-stop", "api", "demo"]
+
+
+def sixbtc(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SIXBTC_")}
+    base.update(env or {})
+    return subprocess.run([sys.executable, "-m", "entrypoints.cli.main", *args], capture_output=True, text=True,
+                          env=base, cwd=cwd, timeout=120)
+
+
+def test_help_lists_every_command() -> None:
+    result = sixbtc("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", ["generate", "backtest", "run", "emergency-stop"])
+def test_commands_not_built_yet_say_so_and_exit_2(command: str) -> None:
+    result = sixbtc(command)
+    assert result.returncode == 2
+    assert "not implemented yet" in result.stderr and result.stdout == ""
+
+
+def test_config_validate_ok() -> None:
+    result = sixbtc("config", "validate", "--config", str(CONFIG))
+    assert (result.returncode, result.stdout.strip()) == (0, "OK")
+
+
+def test_config_validate_reports_key_path_and_line(tmp_path: Path) -> None:
+    text = CONFIG.read_text().replace("max_daily_loss: 0.10", "max_daily_loss: 7")
+    bad = tmp_path / "config.yaml"
+    bad.write_text(text)
+    result = sixbtc("config", "validate", "--config", str(bad))
+    assert result.returncode == 2
+    assert "risk.max_daily_loss" in result.stderr and "line" in result.stderr
+
+
+def test_broken_yaml_exits_2_with_a_line(tmp_path: Path) -> None:
+    bad = tmp_path / "config.yaml"
+    bad.write_text("system:\n  name: [unclosed\n")
+    result = sixbtc("config", "validate", "--config", str(bad))
+    assert result.returncode == 2
+    assert "line" in result.stderr
+
+
+def test_unreachable_database_is_one_clear_message_without_the_password() -> None:
+    url = "postgresql://trader:hunter2-secret@127.0.0.1:1/sixbtc_nowhere"
+    result = sixbtc("db", "migrate", env={"SIXBTC_DATABASE_URL": url})
+    assert result.returncode == 2
+    assert "127.0.0.1:1" in result.stderr and "sixbtc_nowhere" in result.stderr
+    assert "hunter2-secret" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_leaves_events_and_projection_in_postgres(pg_url: URL, tmp_path: Path) -> None:
+    env = {"SIXBTC_DATABASE_URL": pg_url.render_as_string(hide_password=False)}
+    first = sixbtc("demo", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "registered" in first.stdout and "PENDING" in first.stdout
+    second = sixbtc("demo", env=env)
+    assert second.returncode == 0 and "already stored" in second.stdout
+    engine = sa.create_engine(pg_url.set(drivername="postgresql+psycopg2"))
+    with engine.connect() as conn:
+        events = conn.execute(sa.text("SELECT count(*) FROM events WHERE event_type = 'StrategyGenerated'")).scalar()
+        rows = conn.execute(sa.text("SELECT count(*) FROM strategies")).scalar()
+    engine.dispose()
+    assert events == 2 and rows == 2
+    rebuilt = sixbtc("db", "rebuild-projections", env=env)
+    assert rebuilt.returncode == 0 and "from 2 events" in rebuilt.stdout
