@@ -108,3 +108,25 @@ def test_a_batch_applied_twice_counts_once(read_models: ReadModelStore) -> None:
     read_models.reset("strategies", ["strategies"])
     assert read_models.rows("strategies") == []
     assert read_models.checkpoint("strategies") == 0
+
+
+def test_catch_up_subscription_follows_new_events_until_stopped(
+        store: EventStore, read_models: ReadModelStore) -> None:
+    import threading
+    import time
+
+    runner = ProjectionRunner(store, read_models, ALL_PROJECTIONS)
+    stop = threading.Event()
+    follower = threading.Thread(target=runner.run_until, args=(stop, 0.01))
+    follower.start()
+    try:
+        for event in history(seed=3, strategies=2):
+            store.append(event.stream_id, [encode(event)], None)
+        deadline = time.monotonic() + 10
+        while read_models.checkpoint("strategies") < store.head_position() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        follower.join(timeout=5)
+    assert not follower.is_alive()
+    assert len(read_models.rows("strategies")) == 2
