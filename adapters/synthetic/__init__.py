@@ -1,0 +1,1 @@
+"""Offline, seeded market data: every frame it makes is labelled synthetic."""
