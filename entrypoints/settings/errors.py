@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ConfigProblem:
+    """One line of `sixbtc config validate` output; `path` is dotted (`risk.max_daily_loss`)."""
+
     path: str
     message: str
     line: int | None = None
@@ -17,7 +19,21 @@ class ConfigProblem:
 
 
 class ConfigError(Exception):
-    def __init__(self, problems: list[ConfigProblem], source: str = "config") -> None:
-        self.problems = problems
-        self.source = source
-        super().__init__("\n".join(str(p) for p in problems))
+    """Every problem found in one pass, so a user fixes the file once instead of once per run."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class KeyedValueError(ValueError):
+    """A cross-field check's error that belongs to a key below the model that raised it.
+
+    Pydantic reports a model validator's error at the model itself (`risk`, or `<root>` for the
+    whole file); the loader moves it to `key` so the problem names the key the user must change
+    (`hyperliquid.private_key`) and its line.
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key: tuple[str, ...] = tuple(key.split("."))

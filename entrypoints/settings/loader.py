@@ -1,10 +1,15 @@
-"""Read config.yaml: resolve ${VAR} and ${VAR:-default}, validate, report every problem at once."""
+"""Read config.yaml: resolve ${VAR} and ${VAR:-default}, validate, report every problem at once.
+
+Problems name the dotted key path and the YAML line, never a value: after interpolation any
+value may be a secret, so messages are built from pydantic's `loc` and `msg` only.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,118 +17,176 @@ import yaml
 from dotenv import dotenv_values
 from pydantic import ValidationError
 
-from entrypoints.settings.errors import ConfigError, ConfigProblem
+from entrypoints.settings.errors import ConfigError, ConfigProblem, KeyedValueError
 from entrypoints.settings.models import Settings
 
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-Path_ = tuple[str, ...]
+KeyPath = tuple[str, ...]
+_REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
+_NAME_AND_DEFAULT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.DOTALL)
+_PLAIN = {
+    "extra_forbidden": "unknown key (check the spelling; see config/config.yaml for the valid keys)",
+    "missing": "is required",
+    "model_type": "must be a mapping of keys",
+    "model_attributes_type": "must be a mapping of keys",
+    "dict_type": "must be a mapping of keys",
+    "list_type": "must be a list",
+}
 
 
 def load_settings(path: str | Path = "config/config.yaml", env: Mapping[str, str] | None = None,
                   dotenv_path: Path | None = None) -> Settings:
-    """`env` defaults to the process environment; `.env` (beside the cwd) fills what it lacks."""
+    """`env` defaults to the process environment; `.env` (default: in the cwd) fills what it lacks.
+
+    Raises ConfigError with every problem found; nothing else escapes for bad input.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([ConfigProblem(str(path), f"cannot read config file: {exc.strerror}")]) from None
-    variables = _variables(env, dotenv_path)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError([ConfigProblem(str(path), f"cannot read config file: {reason}")]) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError([ConfigProblem(f"{path.name}", f"invalid YAML: {reason}",
-                                         mark.line + 1 if mark else None)]) from None
+        raise ConfigError([_yaml_problem(path, exc)]) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError([ConfigProblem(path.name, "the top level must be a mapping of sections", 1)])
-    lines = _lines(root)
-    problems: list[ConfigProblem] = []
-    resolved = _interpolate(raw, (), variables, lines, problems)
+
+    layout = _Layout()
+    layout.read(root)
+    resolver = _Resolver(_variables(env, dotenv_path), layout)
+    resolved = resolver.resolve(raw, ())
+    problems = layout.problems + resolver.problems
     try:
         settings = Settings.model_validate(resolved)
     except ValidationError as exc:
         reported = {p.path for p in problems}
-        problems += [p for p in (_problem(e, lines) for e in exc.errors()) if p.path not in reported]
+        for error in exc.errors():
+            problem = _problem(error, layout, resolver.unset)
+            if problem.path not in reported:
+                reported.add(problem.path)
+                problems.append(problem)
     if problems:
         raise ConfigError(problems)
     return settings
 
 
 def _variables(env: Mapping[str, str] | None, dotenv_path: Path | None) -> dict[str, str]:
+    """Real environment variables win over `.env`, as with docker compose and most twelve-factor tools."""
     found = dotenv_path if dotenv_path is not None else Path(".env")
     from_file = {k: v for k, v in dotenv_values(found).items() if v is not None} if found.is_file() else {}
     return {**from_file, **(os.environ if env is None else env)}
 
 
-def _interpolate(value: Any, path: Path_, variables: Mapping[str, str], lines: dict[Path_, int],
-                 problems: list[ConfigProblem]) -> Any:
-    if isinstance(value, dict):
-        return {k: _interpolate(v, (*path, str(k)), variables, lines, problems) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_interpolate(v, (*path, str(i)), variables, lines, problems) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "${" not in value:
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> ConfigProblem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    reason = getattr(exc, "problem", None) or "cannot be parsed"
+    return ConfigProblem(path.name, f"invalid YAML: {reason}", mark.line + 1 if mark else None)
+
+
+@dataclass
+class _Layout:
+    """Key path -> 1-based line, read from the YAML node tree; also finds duplicate keys,
+    which `yaml.safe_load` would silently resolve to the last one."""
+
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    problems: list[ConfigProblem] = field(default_factory=list)
+
+    def read(self, node: yaml.Node | None, path: KeyPath = ()) -> None:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                name = str(key.value)
+                child, line = (*path, name), key.start_mark.line + 1
+                if name in seen and name != "<<":
+                    self.problems.append(ConfigProblem(
+                        _dotted(child), f"duplicate key (first at line {self.lines[child]})", line))
+                    continue
+                seen.add(name)
+                self.lines[child] = line
+                self.read(value, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.lines[(*path, str(index))] = item.start_mark.line + 1
+                self.read(item, (*path, str(index)))
+
+    def line(self, path: KeyPath) -> int | None:
+        """The key's own line, else its nearest ancestor's (a default the file does not set)."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
+
+class _Resolver:
+    """Replaces `${VAR}` / `${VAR:-default}` in string values; `$${` stays a literal `${`.
+
+    `${VAR:-default}` uses the default when VAR is unset or empty (as in the shell); a bare
+    `${VAR}` that is unset or empty is a problem, so a forgotten secret fails here, not mid-trade.
+    """
+
+    def __init__(self, variables: Mapping[str, str], layout: _Layout) -> None:
+        self.variables = variables
+        self.layout = layout
+        self.problems: list[ConfigProblem] = []
+        self.unset: dict[KeyPath, list[str]] = {}
+        """Key path -> variables it referenced that were unset, to hint at them in later problems."""
+
+    def resolve(self, value: Any, path: KeyPath) -> Any:
+        if isinstance(value, dict):
+            return {k: self.resolve(v, (*path, str(k))) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v, (*path, str(i))) for i, v in enumerate(value)]
+        if isinstance(value, str) and "${" in value:
+            return _REFERENCE.sub(lambda match: self._substitute(match, path), value)
         return value
 
-    def substitute(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in variables and variables[name] != "":
-            return variables[name]
+    def _substitute(self, match: re.Match[str], path: KeyPath) -> str:
+        if match.group(0) == "$${":
+            return "${"
+        reference = _NAME_AND_DEFAULT.fullmatch(match.group(1) or "")
+        if reference is None:
+            self._report(path, "malformed variable reference; write ${NAME} or ${NAME:-default}")
+            return ""
+        name, default = reference.group(1), reference.group(2)
+        current = self.variables.get(name)
+        if current:
+            return current
+        self.unset.setdefault(path, []).append(name)
         if default is not None:
             return default
-        problems.append(ConfigProblem(_dotted(path), f"environment variable {name} is not set", _line(path, lines)))
+        state = "is empty" if current == "" else "is not set"
+        self._report(path, f"environment variable {name} {state}")
         return ""
 
-    return _VARIABLE.sub(substitute, value)
+    def _report(self, path: KeyPath, message: str) -> None:
+        self.problems.append(ConfigProblem(_dotted(path), message, self.layout.line(path)))
 
 
-def _lines(node: yaml.Node | None, path: Path_ = ()) -> dict[Path_, int]:
-    """Key path -> 1-based line, from the YAML node tree (values, or keys for sections)."""
-    found: dict[Path_, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = (*path, str(key.value))
-            found[child] = key.start_mark.line + 1
-            found.update(_lines(value, child))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            found[(*path, str(index))] = item.start_mark.line + 1
-            found.update(_lines(item, (*path, str(index))))
-    return found
-
-
-def _line(path: Path_, lines: dict[Path_, int]) -> int | None:
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return None
-
-
-def _dotted(path: Path_) -> str:
+def _dotted(path: KeyPath) -> str:
     return ".".join(path) or "<root>"
 
 
-def _problem(error: Mapping[str, Any], lines: dict[Path_, int]) -> ConfigProblem:
-    """Only `loc` and `msg` are used: pydantic's `input` may hold a secret."""
-    loc = tuple(str(part) for part in error["loc"])
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown key (check the spelling; see config/config.yaml for the valid keys)"
-    elif error["type"] == "missing":
-        message = "is required"
-    return ConfigProblem(_dotted(loc), _plain(message), _line(loc, lines))
+def _problem(error: Mapping[str, Any], layout: _Layout, unset: Mapping[KeyPath, list[str]]) -> ConfigProblem:
+    """Only `loc`, `type`, `msg` and our own exception are read: pydantic's `input` may hold a secret."""
+    loc: KeyPath = tuple(str(part) for part in error["loc"])
+    message = _PLAIN.get(error["type"]) or _plain(str(error["msg"]))
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, KeyedValueError):
+        loc, message = (*loc, *cause.key), str(cause)
+    if loc and loc[-1] == "[key]":
+        loc, message = loc[:-1], f"key {message}"
+    hint = [name for name in unset.get(loc, []) if name not in message]
+    if hint:
+        message += f"; set {' or '.join(hint)}"
+    return ConfigProblem(_dotted(loc), message, layout.line(loc))
 
 
 def _plain(message: str) -> str:
-    """Pydantic's range wording, said the way a trader reads it."""
-    replacements = {
-        r"^Input should be ": "must be ",
-        r"^Field required$": "is required",
-    }
-    for pattern, text in replacements.items():
-        message = re.sub(pattern, text, message)
-    return message
+    """Pydantic's wording, said the way a trader reads it ("must be greater than 0")."""
+    message = message.removeprefix("Value error, ")
+    return re.sub(r"^Input should be ", "must be ", message)

@@ -1,96 +1,86 @@
-"""Pydantic models of config/config.yaml: every key typed, ranged and documented by its error.
+"""Pydantic models of config/config.yaml, one per section: every key typed and ranged.
 
-Frozen and `extra="forbid"`, so a typo in a key is an error instead of a silently ignored value.
+Defaults equal the shipped config.yaml, so a file that sets only a few keys behaves like it.
+Validator messages never quote the value: it may have come from a secret environment variable.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
-TIMEFRAMES = ("5m", "15m", "30m", "1h", "4h", "1d")
-
-def _between_0_and_1(value: float) -> float:
-    if not 0 < value < 1:
-        raise ValueError("must be between 0 and 1")
-    return value
-
-
-Fraction = Annotated[float, AfterValidator(_between_0_and_1)]
-Positive = Annotated[float, Field(gt=0)]
-PositiveInt = Annotated[int, Field(ge=1)]
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from domain.strategy import MAX_GRID_PARAMS
+from entrypoints.settings.errors import KeyedValueError
+from entrypoints.settings.fields import (
+    MAX_SUBACCOUNTS,
+    Address,
+    Fraction,
+    HttpUrl,
+    Names,
+    NonNegativeInt,
+    OptionalAddress,
+    Port,
+    Positive,
+    PositiveInt,
+    PostgresUrl,
+    Rate,
+    Section,
+    SubaccountNumber,
+    Timeframes,
+    TimeZone,
+    Unit,
+    WsUrl,
+    masked,
+)
 
 
 class SystemSettings(Section):
     name: str = "SixBTC"
     deployment_mode: Literal["paper", "live"] = "paper"
+    timezone: TimeZone = "UTC"
     data_dir: str = "data"
     var_dir: str = "var"
 
 
 class DatabaseSettings(Section):
-    url: str = ""
+    url: PostgresUrl = ""
     embedded_dir: str = "var/pg"
     pool_size: PositiveInt = 5
-    max_overflow: Annotated[int, Field(ge=0)] = 10
+    max_overflow: NonNegativeInt = 10
     connect_timeout_seconds: PositiveInt = 5
-
-    @field_validator("url")
-    @classmethod
-    def _postgres_only(cls, value: str) -> str:
-        if value and not value.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
-            raise ValueError("must be a PostgreSQL URL (postgresql://user:password@host:5432/db) or empty")
-        return value.replace("postgres://", "postgresql://", 1) if value.startswith("postgres://") else value
 
 
 class HyperliquidSettings(Section):
-    base_url: str = "https://api.hyperliquid.xyz"
-    ws_url: str = "wss://api.hyperliquid.xyz/ws"
+    base_url: HttpUrl = "https://api.hyperliquid.xyz"
+    ws_url: WsUrl = "wss://api.hyperliquid.xyz/ws"
+    testnet: bool = False
     private_key: SecretStr = SecretStr("")
-    main_address: str = ""
-    subaccounts: dict[int, str] = Field(default_factory=dict)
-    fee_rate: Annotated[float, Field(ge=0, lt=0.01)] = 0.00045
-    slippage: Annotated[float, Field(ge=0, lt=0.05)] = 0.0005
+    main_address: OptionalAddress = ""
+    subaccounts: dict[SubaccountNumber, Address] = Field(default_factory=dict)
+    fee_rate: Rate = 0.00045
+    slippage: Rate = 0.0005
     min_notional: Positive = 10.0
-
-    @field_validator("subaccounts")
-    @classmethod
-    def _addresses(cls, value: dict[int, str]) -> dict[int, str]:
-        for number, address in value.items():
-            if number < 1:
-                raise ValueError(f"subaccount numbers start at 1, got {number}")
-            if not (address.startswith("0x") and len(address) == 42):
-                raise ValueError(f"subaccount {number}: address must be 0x followed by 40 hex digits")
-        return value
 
 
 class SubaccountSettings(Section):
-    count: Annotated[int, Field(ge=1, le=100)] = 10
+    count: Annotated[int, Field(ge=1, le=MAX_SUBACCOUNTS)] = 10
     test_mode_capital: Positive = 100.0
 
 
+class MarketDataSettings(Section):
+    min_volume_24h: Annotated[float, Field(ge=0)] = 1_000_000.0
+    binance_base_url: str = ""
+
+
 class TradingSettings(Section):
-    symbols: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL"], min_length=1)
-    timeframes: list[str] = Field(default_factory=lambda: ["15m", "30m", "1h", "4h", "1d"], min_length=1)
+    symbols: Names = Field(default_factory=lambda: ["BTC", "ETH", "SOL"])
+    timeframes: Timeframes = Field(default_factory=lambda: ["15m", "30m", "1h", "4h", "1d"])
     leverage: Annotated[int, Field(ge=1, le=50)] = 1
     max_slippage: Fraction = 0.005
     subaccounts: SubaccountSettings = SubaccountSettings()
-
-    @field_validator("timeframes")
-    @classmethod
-    def _known_timeframes(cls, value: list[str]) -> list[str]:
-        unknown = [tf for tf in value if tf not in TIMEFRAMES]
-        if unknown:
-            raise ValueError(f"unknown timeframe(s) {unknown}; valid: {list(TIMEFRAMES)}")
-        return value
+    data: MarketDataSettings = MarketDataSettings()
 
 
 class RiskSettings(Section):
@@ -103,7 +93,7 @@ class RiskSettings(Section):
     @model_validator(mode="after")
     def _risk_within_position(self) -> RiskSettings:
         if self.risk_per_trade > self.max_position_size:
-            raise ValueError("risk_per_trade cannot exceed max_position_size")
+            raise KeyedValueError("risk_per_trade", "cannot exceed risk.max_position_size")
         return self
 
 
@@ -111,27 +101,36 @@ class ProviderSettings(Section):
     enabled: bool = False
     model: str
     api_key: SecretStr = SecretStr("")
-    base_url: str | None = None
+    base_url: HttpUrl | None = None
     temperature: Annotated[float, Field(ge=0, le=2)] = 0.7
     max_tokens: Annotated[int, Field(ge=64, le=200_000)] = 4000
     weight: Annotated[float, Field(ge=0)] = 1.0
 
 
+def _default_providers() -> dict[str, ProviderSettings]:
+    return {
+        "claude": ProviderSettings(model="claude-sonnet-4-5"),
+        "codex": ProviderSettings(model="gpt-4.1"),
+        "gemini": ProviderSettings(model="gemini-2.5-pro",
+                                   base_url="https://generativelanguage.googleapis.com/v1beta/openai/"),
+    }
+
+
 class PatternDiscoverySettings(Section):
     enabled: bool = False
-    api_url: str = "http://localhost:8001"
+    api_url: HttpUrl = "http://localhost:8001"
     tier_filter: Annotated[int, Field(ge=1, le=3)] = 1
-    min_quality_score: Annotated[float, Field(ge=0, le=1)] = 0.75
+    min_quality_score: Unit = 0.75
 
 
 class GenerationSettings(Section):
     frequency_hours: Positive = 4
     batch_size: PositiveInt = 20
-    strategy_types: list[str] = Field(default_factory=lambda: ["MOM", "REV", "TRN", "BRE", "VOL"], min_length=1)
+    strategy_types: Names = Field(default_factory=lambda: ["MOM", "REV", "TRN", "BRE", "VOL"])
     max_fix_attempts: Annotated[int, Field(ge=0, le=10)] = 3
     spending_cap_usd: Annotated[float, Field(ge=0)] = 5.0
     offline_fallback: bool = True
-    ai_providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    ai_providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers)
     pattern_discovery: PatternDiscoverySettings = PatternDiscoverySettings()
 
 
@@ -146,17 +145,17 @@ class WalkForwardSettings(Section):
 
 
 class OptimizationSettings(Section):
-    max_parameters: Annotated[int, Field(ge=1, le=4)] = 4
+    max_parameters: Annotated[int, Field(ge=1, le=MAX_GRID_PARAMS)] = MAX_GRID_PARAMS
 
 
 class BacktestingSettings(Section):
     lookback_days: PositiveInt = 180
     initial_capital: Positive = 10_000.0
-    fee_rate: Annotated[float, Field(ge=0, lt=0.01)] = 0.00045
-    slippage: Annotated[float, Field(ge=0, lt=0.05)] = 0.0005
+    fee_rate: Rate = 0.00045
+    slippage: Rate = 0.0005
     parallel_workers: PositiveInt = 2
     min_sharpe: float = 1.0
-    min_win_rate: Annotated[float, Field(ge=0, le=1)] = 0.45
+    min_win_rate: Unit = 0.45
     min_trades: PositiveInt = 30
     max_drawdown: Fraction = 0.30
     shuffle: ShuffleSettings = ShuffleSettings()
@@ -165,16 +164,16 @@ class BacktestingSettings(Section):
 
 
 class ScoreWeights(Section):
-    edge: Annotated[float, Field(ge=0, le=1)] = 0.4
-    sharpe: Annotated[float, Field(ge=0, le=1)] = 0.3
-    consistency: Annotated[float, Field(ge=0, le=1)] = 0.2
-    stability: Annotated[float, Field(ge=0, le=1)] = 0.1
+    edge: Unit = 0.4
+    sharpe: Unit = 0.3
+    consistency: Unit = 0.2
+    stability: Unit = 0.1
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> ScoreWeights:
         total = self.edge + self.sharpe + self.consistency + self.stability
         if not math.isclose(total, 1.0, abs_tol=1e-6):
-            raise ValueError(f"weights must sum to 1, they sum to {total:g}")
+            raise ValueError(f"must sum to 1, they sum to {total:g}")
         return self
 
 
@@ -210,7 +209,7 @@ class PipelineSettings(Section):
     @model_validator(mode="after")
     def _dask_needs_scheduler(self) -> PipelineSettings:
         if self.runner == "dask" and not self.dask_scheduler:
-            raise ValueError("runner dask needs dask_scheduler (set SIXBTC_DASK_SCHEDULER)")
+            raise KeyedValueError("dask_scheduler", "is required when pipeline.runner is dask")
         return self
 
 
@@ -219,12 +218,12 @@ class DashboardSettings(Section):
 
 
 class HealthCheckSettings(Section):
-    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    port: Port = 8080
 
 
 class ApiSettings(Section):
     host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    port: Port = 8000
 
 
 class MonitoringSettings(Section):
@@ -237,9 +236,9 @@ class MonitoringSettings(Section):
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     format: Literal["json", "console"] = "json"
-    file: str = ""
+    file: str = "logs/sixbtc.log"
     max_bytes: PositiveInt = 10_485_760
-    backup_count: Annotated[int, Field(ge=0)] = 5
+    backup_count: NonNegativeInt = 5
 
     @field_validator("level", mode="before")
     @classmethod
@@ -264,21 +263,11 @@ class Settings(Section):
     @model_validator(mode="after")
     def _live_needs_a_key(self) -> Settings:
         if self.system.deployment_mode == "live" and not self.hyperliquid.private_key.get_secret_value():
-            raise ValueError("system.deployment_mode live needs hyperliquid.private_key (set HL_PRIVATE_KEY)")
+            raise KeyedValueError("hyperliquid.private_key", "is required when system.deployment_mode is live")
         return self
 
     def safe_dump(self) -> dict[str, Any]:
         """Everything, with secrets masked: what `sixbtc config show` prints."""
-        return _masked(self.model_dump())
+        dumped: dict[str, Any] = masked(self.model_dump())
+        return dumped
 
-
-def _masked(value: Any) -> Any:
-    if isinstance(value, SecretStr):
-        return "***" if value.get_secret_value() else ""
-    if isinstance(value, dict):
-        return {k: _masked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
-    if isinstance(value, str):
-        return _URL_PASSWORD.sub(r"\1***@", value)
-    return value

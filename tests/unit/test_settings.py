@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.settings import ConfigError, load_settings
+from entrypoints.settings import ConfigError, Settings, load_settings
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "config.yaml"
 SECRET = "0x" + "ab" * 32
+ADDRESS = "0x" + "12" * 20
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -18,27 +19,52 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def load(path: Path, env: dict[str, str] | None = None) -> Settings:
+    return load_settings(path, env=env or {}, dotenv_path=path.parent / "none.env")
+
+
 def problems(path: Path, env: dict[str, str] | None = None) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_settings(path, env=env or {}, dotenv_path=path.parent / "none.env")
+        load(path, env)
+    assert str(caught.value) == "\n".join(str(p) for p in caught.value.problems)
     return [str(p) for p in caught.value.problems]
 
 
+def line_of(text: str, needle: str) -> int:
+    return next(i + 1 for i, line in enumerate(text.splitlines()) if needle in line)
+
+
 def test_shipped_config_is_valid_with_an_empty_environment(tmp_path: Path) -> None:
-    settings = load_settings(REPO_CONFIG, env={}, dotenv_path=tmp_path / "none.env")
+    settings = load(REPO_CONFIG)
     assert settings.system.deployment_mode == "paper"
     assert settings.database.url == ""
     assert settings.risk.max_daily_loss == 0.10
     assert settings.generation.ai_providers["claude"].enabled is False
 
 
+def test_model_defaults_equal_the_shipped_config() -> None:
+    assert load(REPO_CONFIG) == Settings()
+
+
 def test_variables_and_defaults_are_resolved(tmp_path: Path) -> None:
-    path = write(tmp_path, 'database:\n  url: "${DB:-postgresql://localhost/x}"\nsystem:\n  name: "${NAME}"\n')
-    settings = load_settings(path, env={"NAME": "Mine"}, dotenv_path=tmp_path / "none.env")
+    path = write(tmp_path, 'database:\n  url: "${DB:-postgresql://localhost/x}"\nsystem:\n  name: "${NAME}"\n'
+                           "monitoring:\n  api:\n    port: ${PORT:-9000}\n")
+    settings = load(path, env={"NAME": "Mine"})
     assert settings.system.name == "Mine"
     assert settings.database.url == "postgresql://localhost/x"
-    settings = load_settings(path, env={"NAME": "n", "DB": "postgresql://h/db"}, dotenv_path=tmp_path / "x")
-    assert settings.database.url == "postgresql://h/db"
+    assert settings.monitoring.api.port == 9000
+    settings = load(path, env={"NAME": "n", "DB": "postgresql://h/db", "PORT": "8123"})
+    assert (settings.database.url, settings.monitoring.api.port) == ("postgresql://h/db", 8123)
+
+
+def test_an_empty_variable_takes_the_default(tmp_path: Path) -> None:
+    path = write(tmp_path, 'system:\n  name: "${NAME:-fallback}"\n')
+    assert load(path, env={"NAME": ""}).system.name == "fallback"
+
+
+def test_double_dollar_keeps_a_literal_reference(tmp_path: Path) -> None:
+    path = write(tmp_path, 'system:\n  name: "bot-$${NAME}-${X:-1}"\n')
+    assert load(path, env={"NAME": "ignored"}).system.name == "bot-${NAME}-1"
 
 
 def test_dotenv_fills_in_and_the_real_environment_wins(tmp_path: Path) -> None:
@@ -49,9 +75,28 @@ def test_dotenv_fills_in_and_the_real_environment_wins(tmp_path: Path) -> None:
     assert (settings.system.name, settings.system.data_dir) == ("from-file", "/env/data")
 
 
+def test_dotenv_in_the_working_directory_is_read_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, 'system:\n  name: "${SIXBTC_TEST_NAME}"\n')
+    (tmp_path / ".env").write_text("SIXBTC_TEST_NAME=from-cwd\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SIXBTC_TEST_NAME", raising=False)
+    assert load_settings(path).system.name == "from-cwd"
+    monkeypatch.setenv("SIXBTC_TEST_NAME", "from-env")
+    assert load_settings(path).system.name == "from-env"
+
+
 def test_missing_variable_names_the_variable_the_key_and_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "system:\n  name: SixBTC\nhyperliquid:\n  main_address: ${HL_MAIN_ADDRESS}\n")
     assert problems(path) == ["hyperliquid.main_address: environment variable HL_MAIN_ADDRESS is not set (line 4)"]
+    assert problems(path, env={"HL_MAIN_ADDRESS": ""}) == [
+        "hyperliquid.main_address: environment variable HL_MAIN_ADDRESS is empty (line 4)"]
+
+
+def test_malformed_reference_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, 'system:\n  name: "${1BAD}"\n  data_dir: "${UNCLOSED"\n')
+    found = problems(path)
+    assert [p.split(":")[0] for p in found] == ["system.name", "system.data_dir"]
+    assert all("malformed variable reference" in p for p in found)
 
 
 def test_out_of_range_and_wrong_type_and_unknown_key_are_all_reported(tmp_path: Path) -> None:
@@ -59,50 +104,101 @@ def test_out_of_range_and_wrong_type_and_unknown_key_are_all_reported(tmp_path: 
     text = text.replace("max_daily_loss: 0.10", "max_daily_loss: 1.5")
     text = text.replace("pool_size: 5", "pool_size: lots")
     text = text.replace("  leverage: 1", "  leverag: 1")
-    lines = text.splitlines()
-    line_of = {key: next(i + 1 for i, ln in enumerate(lines) if key in ln)
-               for key in ("max_daily_loss", "pool_size", "leverag")}
     found = problems(write(tmp_path, text))
-    assert f"risk.max_daily_loss: must be between 0 and 1 (line {line_of['max_daily_loss']})" in found
-    assert any(p.startswith("database.pool_size: must be a valid integer") and f"line {line_of['pool_size']}" in p
-               for p in found)
-    assert any(p.startswith("trading.leverag: unknown key") for p in found)
-    assert len(found) == 3
+    assert found == [
+        f"database.pool_size: must be a valid integer, unable to parse string as an integer "
+        f"(line {line_of(text, 'pool_size')})",
+        f"trading.leverag: unknown key (check the spelling; see config/config.yaml for the valid keys) "
+        f"(line {line_of(text, 'leverag')})",
+        f"risk.max_daily_loss: must be between 0 and 1 (line {line_of(text, 'max_daily_loss')})",
+    ]
+
+
+def test_a_section_of_the_wrong_shape_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, "system:\n  name: x\nrisk: 5\ntrading:\n  symbols: BTC\n")
+    assert problems(path) == ["trading.symbols: must be a list (line 5)", "risk: must be a mapping of keys (line 3)"]
+
+
+def test_list_items_and_mapping_keys_are_reported_at_their_own_line(tmp_path: Path) -> None:
+    path = write(tmp_path, f'trading:\n  timeframes:\n    - 1h\n    - 2h\nhyperliquid:\n  subaccounts:\n'
+                           f'    1: "{ADDRESS}"\n    11: "{ADDRESS}"\n')
+    assert problems(path) == [
+        "hyperliquid.subaccounts.11: key must be a subaccount number from 1 to 10 (line 8)",
+        "trading.timeframes.1: must be one of 5m, 15m, 30m, 1h, 4h, 1d (line 4)",
+    ]
+
+
+def test_duplicate_keys_are_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, "risk:\n  max_daily_loss: 0.1\n  max_daily_loss: 0.2\n")
+    assert problems(path) == ["risk.max_daily_loss: duplicate key (first at line 2) (line 3)"]
 
 
 def test_broken_yaml_is_one_problem_with_its_line(tmp_path: Path) -> None:
     (found,) = problems(write(tmp_path, "system:\n  name: SixBTC\nrisk: [oops\n"))
-    assert "invalid YAML" in found and "line" in found
+    assert found.startswith("config.yaml: invalid YAML:") and found.endswith("(line 4)")
+    (found,) = problems(write(tmp_path, "system:\n  name: SixBTC\n   bad: indent\n"))
+    assert found.startswith("config.yaml: invalid YAML:") and found.endswith("(line 3)")
+
+
+def test_a_top_level_that_is_not_a_mapping_is_reported(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, "- a\n- b\n"))
+    assert found == ["config.yaml: the top level must be a mapping of sections (line 1)"]
 
 
 def test_missing_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
     (found,) = problems(tmp_path / "absent.yaml")
-    assert "cannot read config file" in found
+    assert "absent.yaml: cannot read config file" in found
 
 
 def test_secrets_never_appear_in_problems(tmp_path: Path) -> None:
-    path = write(tmp_path, "hyperliquid:\n  private_key: ${HL_PRIVATE_KEY}\n  subaccounts: {1: \"${HL_PRIVATE_KEY}\"}\n"
-                           "risk:\n  max_daily_loss: ${HL_PRIVATE_KEY}\n")
-    found = "\n".join(problems(path, env={"HL_PRIVATE_KEY": SECRET}))
-    assert "risk.max_daily_loss" in found and "hyperliquid.subaccounts" in found
-    assert SECRET not in found and "abab" not in found
+    path = write(tmp_path, "hyperliquid:\n  private_key: [\"${HL_PRIVATE_KEY}\"]\n"
+                           "  main_address: ${HL_PRIVATE_KEY}\n  subaccounts: {1: \"${HL_PRIVATE_KEY}\"}\n"
+                           "risk:\n  max_daily_loss: ${HL_PRIVATE_KEY}\n"
+                           "trading:\n  timeframes: [\"${HL_PRIVATE_KEY}\"]\n  symbols: {\"${HL_PRIVATE_KEY}\": 1}\n"
+                           "system:\n  deployment_mode: ${HL_PRIVATE_KEY}\n  timezone: ${HL_PRIVATE_KEY}\n")
+    found = problems(path, env={"HL_PRIVATE_KEY": SECRET})
+    paths = {p.split(":")[0] for p in found}
+    assert paths == {"hyperliquid.private_key", "hyperliquid.main_address", "hyperliquid.subaccounts.1",
+                     "risk.max_daily_loss", "trading.timeframes.0", "trading.symbols", "system.deployment_mode",
+                     "system.timezone"}
+    joined = "\n".join(found)
+    assert "abab" not in joined and SECRET not in joined
 
 
-def test_live_mode_without_a_key_is_refused(tmp_path: Path) -> None:
+def test_live_mode_without_a_key_names_the_key_and_the_variable(tmp_path: Path) -> None:
     path = write(tmp_path, "system:\n  deployment_mode: live\nhyperliquid:\n  private_key: ${HL_PRIVATE_KEY:-}\n")
-    (found,) = problems(path)
-    assert "HL_PRIVATE_KEY" in found
-    settings = load_settings(path, env={"HL_PRIVATE_KEY": SECRET}, dotenv_path=tmp_path / "none.env")
+    assert problems(path) == [
+        "hyperliquid.private_key: is required when system.deployment_mode is live; set HL_PRIVATE_KEY (line 4)"]
+    settings = load(path, env={"HL_PRIVATE_KEY": SECRET})
     assert settings.hyperliquid.private_key.get_secret_value() == SECRET
+    assert SECRET not in repr(settings) and SECRET not in str(settings.safe_dump())
+
+
+def test_cross_field_rules_point_at_the_key_to_change(tmp_path: Path) -> None:
+    path = write(tmp_path, "risk:\n  risk_per_trade: 0.3\n  max_position_size: 0.2\n"
+                           "pipeline:\n  runner: dask\n  dask_scheduler: ${SIXBTC_DASK_SCHEDULER:-}\n")
+    assert problems(path) == [
+        "risk.risk_per_trade: cannot exceed risk.max_position_size (line 2)",
+        "pipeline.dask_scheduler: is required when pipeline.runner is dask; set SIXBTC_DASK_SCHEDULER (line 6)",
+    ]
 
 
 def test_safe_dump_masks_secrets_and_url_passwords(tmp_path: Path) -> None:
-    path = write(tmp_path, "database:\n  url: postgresql://u:pw123@h/db\nhyperliquid:\n  private_key: ${K}\n")
-    dumped = str(load_settings(path, env={"K": SECRET}, dotenv_path=tmp_path / "none.env").safe_dump())
-    assert SECRET not in dumped and "pw123" not in dumped and "***" in dumped
+    path = write(tmp_path, "database:\n  url: postgresql://u:pw123@h/db\nhyperliquid:\n  private_key: ${K}\n"
+                           "generation:\n  ai_providers:\n    claude:\n      model: m\n      api_key: ${K}\n")
+    dumped = load(path, env={"K": SECRET}).safe_dump()
+    assert SECRET not in str(dumped) and "pw123" not in str(dumped)
+    assert dumped["hyperliquid"]["private_key"] == "***"
+    assert dumped["generation"]["ai_providers"]["claude"]["api_key"] == "***"
+    assert dumped["database"]["url"] == "postgresql://u:***@h/db"
 
 
 def test_weights_must_sum_to_one(tmp_path: Path) -> None:
     path = write(tmp_path, "classification:\n  weights: {edge: 0.5, sharpe: 0.5, consistency: 0.5, stability: 0}\n")
-    (found,) = problems(path)
-    assert found.startswith("classification.weights: weights must sum to 1") and "line 2" in found
+    assert problems(path) == ["classification.weights: must sum to 1, they sum to 1.5 (line 2)"]
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+    with pytest.raises(ValueError):
+        settings.risk.max_daily_loss = 0.5  # type: ignore[misc]
