@@ -1,85 +1,52 @@
 """The contract every strategy follows, in backtests and live alike.
 
-A strategy is one `signals(df)` function over OHLCV bars. The backtest engine reads the whole
-frame it returns; live trading reads only its last row through `generate_signal`. Both go
-through `checked_signals`, so a strategy cannot behave one way in a backtest and another live.
+A strategy is one `signals(df)` function over OHLCV bars that computes every bar at once. The
+backtest engine reads the whole frame it returns; live trading reads only its last row through
+`generate_signal`. Both go through `checked_signals`, so a strategy cannot behave one way in a
+backtest and another live.
+
+Strategies written in the seed's older style override only `generate_signal`. They still load:
+their `signals` becomes a bar-by-bar loop over a trailing window (`legacy = True`), which is
+correct but slow, and the backtest says so.
 """
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar
 
 import pandas as pd
 
-from domain.errors import InvalidSignal, InvalidStrategy
+from domain.errors import InvalidStrategy
+from domain.signal import DIRECTIONS, Direction, Signal
+from domain.signal_frame import checked_frame, signal_from_row, signals_bar_by_bar
 
-Direction = Literal["long", "short", "close"]
-DIRECTIONS: tuple[str, ...] = get_args(Direction)
+__all__ = ["DIRECTIONS", "LEGACY_WINDOW", "MAX_GRID_PARAMS", "TIMEFRAMES", "Direction", "Signal", "StrategyCore"]
+
 TIMEFRAMES: tuple[str, ...] = ("5m", "15m", "30m", "1h", "4h", "1d")
 MAX_GRID_PARAMS = 4
-
-REQUIRED_COLUMNS: tuple[str, ...] = ("entry_long", "entry_short", "exit")
-SIGNAL_COLUMNS: tuple[str, ...] = (*REQUIRED_COLUMNS, "size", "stop_loss", "take_profit")
-
-DEFAULT_SIZE = 1.0
-"""Size used when a strategy states none: "as much as the risk policy allows".
-
-Sizing is the risk policy's job (risk per trade, max position size); a strategy only narrows it.
-A smaller default would silently shrink every strategy that forgot the column.
-"""
-
-
-def _check_price(name: str, value: float | None) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidSignal(f"{name} must be a number or None, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidSignal(f"{name} must be a finite positive price, got {value!r}")
-
-
-@dataclass(frozen=True)
-class Signal:
-    """What a strategy wants now; the risk policy decides how much of it happens."""
-
-    direction: Direction
-    size: float
-    stop_loss: float | None = None
-    take_profit: float | None = None
-    reason: str = ""
-
-    def __post_init__(self) -> None:
-        if self.direction not in DIRECTIONS:
-            raise InvalidSignal(f"direction must be one of {DIRECTIONS}, got {self.direction!r}")
-        size = self.size
-        if isinstance(size, bool) or not isinstance(size, int | float) or not 0 < size <= 1:
-            raise InvalidSignal(f"size must be a fraction of equity in (0, 1], got {size!r}")
-        _check_price("stop_loss", self.stop_loss)
-        _check_price("take_profit", self.take_profit)
-        if self.direction == "close" and (self.stop_loss is not None or self.take_profit is not None):
-            raise InvalidSignal("a close signal carries no stop_loss or take_profit")
-        if self.stop_loss is not None and self.take_profit is not None:
-            if self.direction == "long" and not self.stop_loss < self.take_profit:
-                raise InvalidSignal(
-                    f"long signal needs stop_loss < take_profit, got {self.stop_loss} >= {self.take_profit}"
-                )
-            if self.direction == "short" and not self.stop_loss > self.take_profit:
-                raise InvalidSignal(
-                    f"short signal needs stop_loss > take_profit, got {self.stop_loss} <= {self.take_profit}"
-                )
+LEGACY_WINDOW = 500
+"""Bars handed to an old-style `generate_signal` per step: bounded, so the slow path stays linear."""
 
 
 class StrategyCore(ABC):
     """Base of every strategy; shared code (params, checks, live signal), hence an ABC."""
 
-    type: ClassVar[str]
-    timeframe: ClassVar[str]
+    type: ClassVar[str]                 # MOM, REV, TRN, BRE, VOL, ...
+    timeframe: ClassVar[str]            # 5m, 15m, 30m, 1h, 4h, 1d
     default_params: ClassVar[dict[str, Any]] = {}
     param_grid: ClassVar[dict[str, list[Any]]] = {}
+    legacy: ClassVar[bool] = False
+    """True when the class overrides only `generate_signal`: its signals come bar by bar (slow path)."""
+    legacy_window: ClassVar[int] = LEGACY_WINDOW
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Runs before ABCMeta collects abstract methods, so the class below becomes instantiable.
+        if "generate_signal" in cls.__dict__ and getattr(cls.signals, "__isabstractmethod__", False):
+            cls.legacy = True
+            cls.signals = _signals_from_generate_signal  # type: ignore[method-assign]
 
     def __init__(self, params: Mapping[str, Any] | None = None) -> None:
         self.check_definition()
@@ -112,62 +79,33 @@ class StrategyCore(ABC):
 
     @abstractmethod
     def signals(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Return one row per bar of `df` with the columns named in SIGNAL_COLUMNS.
+        """One row per bar of `df`: long_entry, short_entry, exit (bool), size, sl_pct, tp_pct (float).
 
-        `entry_long`, `entry_short` and `exit` are required; `size` (fraction of equity),
-        `stop_loss` and `take_profit` (absolute prices, NaN for none) are optional. Rows may
-        only use data up to their own bar.
+        `size` is a fraction of equity in (0, 1]; `sl_pct`/`tp_pct` are fractions of the entry
+        price, NaN for none. Row t may only use rows <= t: it is acted on at bar t+1's open.
         """
 
     def checked_signals(self, df: pd.DataFrame) -> pd.DataFrame:
-        """`signals(df)` checked and completed: every column present, booleans really boolean."""
-        out = self.signals(df)
-        if not isinstance(out, pd.DataFrame):
-            raise InvalidSignal(f"{type(self).__name__}.signals must return a DataFrame, got {type(out)}")
-        missing = [c for c in REQUIRED_COLUMNS if c not in out.columns]
-        if missing:
-            raise InvalidSignal(f"{type(self).__name__}.signals is missing column(s) {missing}")
-        if not out.index.equals(df.index):
-            raise InvalidSignal(f"{type(self).__name__}.signals must be indexed like its input")
-        try:
-            return _completed(out, df.index)
-        except (TypeError, ValueError) as exc:
-            raise InvalidSignal(f"{type(self).__name__}.signals has a badly typed column: {exc}") from None
+        """`signals(df)` checked and normalised (exact dtypes), or InvalidSignal naming column and row."""
+        return checked_frame(self.signals(df), df.index, type(self).__name__)
 
     def generate_signal(self, df: pd.DataFrame) -> Signal | None:
-        """The signal for the last bar, or None; entries win over an exit on the same bar."""
+        """Live: the signal of the last row of `signals(df)`; an entry wins over an exit on one bar."""
         if len(df) == 0:
             return None
-        row = self.checked_signals(df).iloc[-1]
-        long, short = bool(row["entry_long"]), bool(row["entry_short"])
-        if long and short:
-            raise InvalidSignal(f"{type(self).__name__} signals both entry_long and entry_short on one bar")
-        if long or short:
-            direction: Direction = "long" if long else "short"
-            return Signal(
-                direction=direction,
-                size=float(row["size"]),
-                stop_loss=_optional_price(row["stop_loss"]),
-                take_profit=_optional_price(row["take_profit"]),
-                reason=f"{self.type} entry_{direction}",
-            )
-        if bool(row["exit"]):
-            return Signal(direction="close", size=1.0, reason=f"{self.type} exit")
-        return None
+        frame = self.checked_signals(df)
+        return signal_from_row(frame.iloc[-1], float(df["close"].iloc[-1]), self.type)
+
+    def warmup_bars(self) -> int:
+        """Bars a strategy needs before its first meaningful row; a backtest needs more than this.
+
+        The default reads integer parameters as lookback lengths, which holds for every strategy
+        we generate (fast, slow, period, window ...); a strategy whose integers mean something
+        else overrides this.
+        """
+        lengths = [v for v in self.params.values() if isinstance(v, int) and not isinstance(v, bool)]
+        return max([0, *lengths])
 
 
-def _optional_price(value: Any) -> float | None:
-    number = float(value)
-    return None if math.isnan(number) else number
-
-
-def _completed(out: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
-    result = pd.DataFrame(index=index)
-    for column in REQUIRED_COLUMNS:
-        result[column] = out[column].astype("boolean").fillna(False).astype(bool)
-    size = out["size"] if "size" in out.columns else pd.Series(DEFAULT_SIZE, index=index)
-    result["size"] = pd.to_numeric(size).astype(float).fillna(DEFAULT_SIZE)
-    for column in ("stop_loss", "take_profit"):
-        values = out[column] if column in out.columns else pd.Series(math.nan, index=index)
-        result[column] = pd.to_numeric(values).astype(float)
-    return result
+def _signals_from_generate_signal(self: StrategyCore, df: pd.DataFrame) -> pd.DataFrame:
+    return signals_bar_by_bar(self, df, self.legacy_window)

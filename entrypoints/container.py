@@ -6,15 +6,25 @@ Nothing is created on import: the database starts when something first asks for 
 
 from __future__ import annotations
 
+import os
+
 from dependency_injector import containers, providers
 
+from adapters.candle_files.source import FileCandleSource, FileFundingSource
 from adapters.clock.system import SystemClock
+from adapters.inprocess.strategy_loader import InProcessStrategyLoader
+from adapters.memory.job_store import InMemoryJobStore
 from adapters.postgres.event_store import PostgresEventStore
 from adapters.postgres.read_models import PostgresReadModels
+from adapters.threads.runner import ThreadTaskRunner
+from application.backtest import RunBacktest
+from application.backtest_jobs import BacktestJobs
+from application.ports.backtest_engine import BacktestEngine
 from application.projections.read_models import ALL_PROJECTIONS
 from application.projections.runner import ProjectionRunner
 from application.register_strategy import RegisterStrategy
 from application.strategy_repository import StrategyRepository
+from domain.backtest import Costs
 from domain.risk import RiskPolicy
 from entrypoints.database import open_database
 from entrypoints.settings import Settings
@@ -32,6 +42,21 @@ def risk_policy_from(settings: Settings) -> RiskPolicy:
     )
 
 
+def backtest_costs_from(settings: Settings) -> Costs:
+    b = settings.backtesting
+    return Costs(fee_rate=b.fee_rate, slippage=b.slippage, initial_capital=b.initial_capital)
+
+
+def vectorbt_engine() -> BacktestEngine:
+    """Imported on first use: vectorbt takes seconds to import, and most commands never backtest.
+
+    A few threads let one backtest's symbols run side by side on spare cores.
+    """
+    from adapters.vectorbt.engine import VectorbtBacktestEngine
+
+    return VectorbtBacktestEngine(threads=min(4, os.cpu_count() or 1))
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -47,6 +72,19 @@ class Container(containers.DeclarativeContainer):
     )
     strategy_repository = providers.Factory(StrategyRepository, event_store)
     register_strategy = providers.Factory(RegisterStrategy, strategy_repository, clock)
+
+    backtest_costs = providers.Singleton(backtest_costs_from, settings)
+    backtest_engine = providers.Singleton(vectorbt_engine)
+    strategy_loader = providers.Singleton(InProcessStrategyLoader)
+    candle_files = providers.Factory(FileCandleSource)
+    funding_files = providers.Factory(FileFundingSource)
+    run_backtest = providers.Factory(
+        RunBacktest, engine=backtest_engine, repository=strategy_repository, register=register_strategy,
+        loader=strategy_loader, read_models=read_models, clock=clock, costs=backtest_costs,
+    )
+    job_store = providers.Singleton(InMemoryJobStore)
+    task_runner = providers.Singleton(ThreadTaskRunner, max_workers=settings.provided.backtesting.parallel_workers)
+    backtest_jobs = providers.Singleton(BacktestJobs, job_store, task_runner, run_backtest.provider, clock)
 
 
 def build_container(settings: Settings) -> Container:

@@ -144,6 +144,17 @@ class BinanceHistory:
             return str(mapped)
         raise self._unknown(symbol)
 
+    def perp_volumes(self) -> dict[str, float]:
+        """24h quote volume (USDT) of every active USDT-settled perp, keyed by ccxt symbol: the
+        Binance side of the symbol universe (PerpVolumes)."""
+        markets = self._markets()
+        tickers: dict[str, Any] = self._call(self._exchange.fetch_tickers, "the 24h tickers", None)
+        return {
+            symbol: float(ticker.get("quoteVolume") or 0.0)
+            for symbol, ticker in tickers.items()
+            if symbol in markets and markets[symbol].get("swap") and markets[symbol].get("settle") == SETTLE
+        }
+
     def valid_symbols(self) -> list[str]:
         """Base coins of the active USDT-settled perpetuals, as users type them (BTC, ETH ...)."""
         markets = self._markets()

@@ -15,7 +15,7 @@ from rich.table import Table
 from adapters.postgres.engine import describe
 from entrypoints.cli.context import app_container
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "strategies"
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from application.ports.event_store import EventStoreError, EventStoreUnavailable
+from application.ports.market_data import MarketDataError, UnknownSymbol
+from domain.candles import UnknownTimeframe
 from domain.errors import DomainError
 from entrypoints.logging_setup import scrub
 from entrypoints.settings import ConfigError
@@ -24,9 +26,9 @@ def run_guarded(action: Callable[[], int]) -> int:
         for problem in exc.problems:
             print(scrub(str(problem)), file=sys.stderr)
         return USAGE_ERROR
-    except EventStoreUnavailable as exc:
+    except (EventStoreUnavailable, UnknownSymbol, UnknownTimeframe) as exc:
         print(f"error: {scrub(str(exc))}", file=sys.stderr)
         return USAGE_ERROR
-    except (DomainError, EventStoreError) as exc:
+    except (DomainError, EventStoreError, MarketDataError) as exc:
         print(f"error: {scrub(str(exc))}", file=sys.stderr)
         return FAILED

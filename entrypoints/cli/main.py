@@ -7,7 +7,14 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from entrypoints.cli import api_command, config_commands, db_commands, demo_command
+from entrypoints.cli import (
+    api_command,
+    backtest_command,
+    config_commands,
+    data_commands,
+    db_commands,
+    demo_command,
+)
 from entrypoints.cli.errors import run_guarded
 from entrypoints.cli.pending import add_pending
 from entrypoints.version import VERSION
@@ -22,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     config_commands.add(sub)
     db_commands.add(sub)
+    data_commands.add(sub)
     add_pending(sub)
+    backtest_command.add(sub)
     api_command.add(sub)
     demo_command.add(sub)
     return parser

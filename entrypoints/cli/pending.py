@@ -6,10 +6,8 @@ import argparse
 import sys
 
 PENDING: dict[str, tuple[str, str]] = {
-    "data": ("download and inspect market data", "#3 market data"),
     "generate": ("generate strategies with AI providers or offline", "#6 AI strategy generation"),
     "validate": ("validate generated strategies in the sandbox", "#5 validation"),
-    "backtest": ("backtest strategies with vectorbt", "#4 strategy contract and backtester"),
     "classify": ("score and select a diversified top 10", "#7 classification and pipeline"),
     "pipeline": ("generate -> validate -> backtest -> select in one run", "#7 classification and pipeline"),
     "deploy": ("deploy selected strategies to subaccounts", "#8 execution"),

@@ -41,7 +41,7 @@ def test_health_reports_database_version_and_uptime(container: Container) -> Non
 
 
 def test_strategies_endpoint_serves_the_projection(container: Container) -> None:
-    code = (REPO / "examples" / "mom_ema_cross.py").read_text()
+    code = (REPO / "examples" / "strategies" / "mom_ema_cross.py").read_text()
     container.register_strategy().execute(code, generator="example")
     container.projection_runner().catch_up()
     with TestClient(create_app(container, follow_projections=False)) as client:

@@ -14,7 +14,7 @@ from application.strategy_source import read_header
 from domain.errors import InvalidStrategy
 from domain.lifecycle import StrategyStatus
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "strategies"
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 

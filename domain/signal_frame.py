@@ -1,0 +1,157 @@
+"""The frame `StrategyCore.signals` returns: its checks, its last row as a live Signal, and the slow path.
+
+Generated strategies are untrusted code, so their frame is checked before anything trades on
+it, and a refusal names the column and the first bad row: that is what a person (or the AI
+that wrote the strategy) needs to fix it. Values are only checked where they are used (size
+and stops on entry rows), so a strategy may leave anything in the other rows.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from domain.errors import InvalidSignal
+from domain.signal import Direction, Signal
+
+FLAG_COLUMNS: tuple[str, ...] = ("long_entry", "short_entry", "exit")
+VALUE_COLUMNS: tuple[str, ...] = ("size", "sl_pct", "tp_pct")
+SIGNAL_COLUMNS: tuple[str, ...] = (*FLAG_COLUMNS, *VALUE_COLUMNS)
+
+
+class LiveStrategy(Protocol):
+    def generate_signal(self, df: pd.DataFrame) -> Signal | None: ...
+
+
+def checked_frame(out: object, index: pd.Index, owner: str) -> pd.DataFrame:
+    """`out` as a frame with exactly SIGNAL_COLUMNS (bool, bool, bool, float64 x3) on `index`."""
+    where = f"{owner}.signals"
+    if not isinstance(out, pd.DataFrame):
+        raise InvalidSignal(f"{where} must return a DataFrame, got {type(out).__name__}")
+    missing = [c for c in SIGNAL_COLUMNS if c not in out.columns]
+    if missing:
+        raise InvalidSignal(f"{where} is missing column(s) {', '.join(repr(c) for c in missing)}")
+    _check_index(out.index, index, where)
+    flags = {c: _flags(out[c], c, index, where) for c in FLAG_COLUMNS}
+    values = {c: _numbers(out[c], c, index, where) for c in VALUE_COLUMNS}
+    long, short = flags["long_entry"], flags["short_entry"]
+    _refuse(long & short, "long_entry", "is True on the same row as short_entry", short, index, where)
+    entry = long | short
+    size, sl, tp = values["size"], values["sl_pct"], values["tp_pct"]
+    with np.errstate(invalid="ignore"):
+        _refuse(entry & ~((size > 0) & (size <= 1)), "size", "must be in (0, 1] on entry rows", size, index, where)
+        for name, pct in (("sl_pct", sl), ("tp_pct", tp)):
+            bad = entry & ~np.isnan(pct) & ~((pct > 0) & np.isfinite(pct))
+            _refuse(bad, name, "must be a positive fraction of the entry price or NaN", pct, index, where)
+        _refuse(long & (sl >= 1), "sl_pct", "must be below 1 on long entries (a stop at or below 0)", sl,
+                index, where)
+        _refuse(short & (tp >= 1), "tp_pct", "must be below 1 on short entries (a target at or below 0)", tp,
+                index, where)
+    return pd.DataFrame({**flags, **values}, index=index)
+
+
+def signal_from_row(row: pd.Series, close: float, strategy_type: str) -> Signal | None:
+    """The live Signal for one checked row; stops become absolute prices from the bar's close."""
+    long, short = bool(row["long_entry"]), bool(row["short_entry"])
+    if long or short:
+        direction: Direction = "long" if long else "short"
+        sign = 1.0 if long else -1.0
+        sl, tp = float(row["sl_pct"]), float(row["tp_pct"])
+        return Signal(
+            direction=direction,
+            size=float(row["size"]),
+            stop_loss=None if math.isnan(sl) else close * (1 - sign * sl),
+            take_profit=None if math.isnan(tp) else close * (1 + sign * tp),
+            reason=f"{strategy_type} {direction}_entry",
+        )
+    if bool(row["exit"]):
+        return Signal(direction="close", size=1.0, reason=f"{strategy_type} exit")
+    return None
+
+
+def signals_bar_by_bar(strategy: LiveStrategy, df: pd.DataFrame, window: int) -> pd.DataFrame:
+    """The signals frame of an old-style strategy: `generate_signal` on a trailing window per bar.
+
+    Absolute stops become fractions of that bar's close, the price the strategy saw.
+    """
+    n = len(df)
+    flags = {c: np.zeros(n, dtype=bool) for c in FLAG_COLUMNS}
+    values = {c: np.full(n, np.nan) for c in VALUE_COLUMNS}
+    closes = df["close"].to_numpy(dtype=float)
+    for t in range(n):
+        signal = strategy.generate_signal(df.iloc[max(0, t - window + 1): t + 1])
+        if signal is None:
+            continue
+        if not isinstance(signal, Signal):
+            raise InvalidSignal(
+                f"{type(strategy).__name__}.generate_signal must return a Signal or None, got {type(signal).__name__}"
+            )
+        if signal.direction == "close":
+            flags["exit"][t] = True
+            continue
+        sign = 1.0 if signal.direction == "long" else -1.0
+        close = closes[t]
+        flags["long_entry" if sign > 0 else "short_entry"][t] = True
+        values["size"][t] = signal.size
+        if signal.stop_loss is not None:
+            values["sl_pct"][t] = sign * (close - signal.stop_loss) / close
+        if signal.take_profit is not None:
+            values["tp_pct"][t] = sign * (signal.take_profit - close) / close
+    return pd.DataFrame({**flags, **values}, index=df.index)
+
+
+def _check_index(got: pd.Index, expected: pd.Index, where: str) -> None:
+    if got.equals(expected):
+        return
+    if len(got) != len(expected):
+        raise InvalidSignal(f"{where} must return one row per input bar: {len(got)} rows for {len(expected)} bars")
+    differs = np.flatnonzero(np.asarray(got != expected))
+    first = int(differs[0]) if len(differs) else 0
+    raise InvalidSignal(
+        f"{where} must return a frame on its input's index; first bad row {first}: "
+        f"{got[first]!r} instead of {expected[first]!r}"
+    )
+
+
+def _refuse(bad: np.ndarray, column: str, problem: str, values: np.ndarray, index: pd.Index, where: str) -> None:
+    if bad.any():
+        row = int(np.argmax(bad))
+        value = values[row].item() if isinstance(values[row], np.generic) else values[row]
+        raise InvalidSignal(
+            f"{where}: column {column!r} {problem}; first bad row {index[row]} (row {row}): {value!r}"
+        )
+
+
+def _flags(column: pd.Series, name: str, index: pd.Index, where: str) -> np.ndarray:
+    """Booleans; missing values (NaN, None, NA: what shift() leaves) count as False."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        filled = column.fillna(False) if column.hasnans else column
+        return np.asarray(filled.to_numpy(dtype=bool), dtype=bool)
+    if pd.api.types.is_numeric_dtype(dtype):
+        numbers = np.asarray(column.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+        _refuse(~(np.isnan(numbers) | (numbers == 0) | (numbers == 1)), name, "must be boolean", numbers,
+                index, where)
+        return np.asarray(numbers == 1, dtype=bool)
+    raw = column.to_numpy(dtype=object)
+    ok = np.fromiter((_is_flag(v) for v in raw), dtype=bool, count=len(raw))
+    _refuse(~ok, name, "must be boolean", raw, index, where)
+    return np.fromiter((v is not None and v == v and bool(v) for v in raw), dtype=bool, count=len(raw))
+
+
+def _is_flag(value: Any) -> bool:
+    if value is None or value is pd.NA or isinstance(value, bool | np.bool_):
+        return True
+    return isinstance(value, int | float | np.number) and (value != value or value in (0, 1))
+
+
+def _numbers(column: pd.Series, name: str, index: pd.Index, where: str) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return np.asarray(column.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    coerced = pd.to_numeric(column, errors="coerce")
+    raw = column.to_numpy(dtype=object)
+    _refuse(np.asarray(coerced.isna() & column.notna()), name, "must be numeric", raw, index, where)
+    return np.asarray(coerced.to_numpy(dtype=float, na_value=np.nan), dtype=float)
