@@ -96,11 +96,12 @@ def p1(engine: Any, candles: dict[str, pd.DataFrame], signals: dict[str, pd.Data
 
     from adapters.vectorbt.engine import VectorbtBacktestEngine, _inputs
     from adapters.vectorbt.kernel import simulate
-    from adapters.vectorbt.layout import FLAGS, PRICES, VALUES, Layout, build_layout, typed
+    from adapters.vectorbt.layout import Layout, build_layout
 
     symbols = list(candles)
-    prices, flags, values, _ = _inputs(symbols, candles, signals, None, "15m")
-    built = build_layout(typed(prices, PRICES), typed(flags, FLAGS), typed(values, VALUES), COSTS.fee_rate)
+    n_bars = np.array([len(candles[s]) for s in symbols])
+    bars, flags, values, _ = _inputs(symbols, candles, signals, None, "15m", n_bars)
+    built = build_layout(bars, flags, values, n_bars, COSTS.fee_rate)
     lay = Layout(*(array.copy() for array in built))  # the engine reuses its buffers; these stay put
     init_cash = np.full(len(symbols), COSTS.initial_capital / len(symbols))
 

@@ -26,6 +26,7 @@ from application.register_strategy import RegisterStrategy
 from application.strategy_repository import StrategyRepository
 from domain.backtest import Costs
 from domain.risk import RiskPolicy
+from entrypoints import market_data
 from entrypoints.database import open_database
 from entrypoints.settings import Settings
 
@@ -85,6 +86,11 @@ class Container(containers.DeclarativeContainer):
     job_store = providers.Singleton(InMemoryJobStore)
     task_runner = providers.Singleton(ThreadTaskRunner, max_workers=settings.provided.backtesting.parallel_workers)
     backtest_jobs = providers.Singleton(BacktestJobs, job_store, task_runner, run_backtest.provider, clock)
+
+    candle_cache = providers.Singleton(market_data.candle_cache, settings)
+    binance_history = providers.Resource(market_data.binance_history, settings)
+    live_candles = providers.Resource(market_data.live_candles, settings, clock)
+    symbol_universe = providers.Factory(market_data.symbol_universe, settings, binance_history)
 
 
 def build_container(settings: Settings) -> Container:

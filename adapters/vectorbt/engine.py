@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from adapters.vectorbt.kernel import simulate
-from adapters.vectorbt.layout import FLAGS, PRICES, VALUES, build_layout, typed
+from adapters.vectorbt.layout import build_layout, scratch
 from adapters.vectorbt.records import BLOWN, read_orders
 from domain.backtest import (
     EXIT_REASONS,
@@ -29,7 +29,6 @@ from domain.backtest import (
     funding_per_bar,
 )
 from domain.candles import timeframe_delta
-from domain.errors import DomainError
 from domain.metrics import HELD_EXIT_BAR, TradeStats, compute_metrics, month_numbers
 from domain.signal_frame import FLAG_COLUMNS, VALUE_COLUMNS
 
@@ -41,8 +40,8 @@ _REASONS = pd.CategoricalDtype(list(EXIT_REASONS))
 _PRICES = list(PRICE_COLUMNS)
 
 
-class EngineInconsistency(DomainError):
-    """vectorbt produced an order the layout cannot explain: a bug here, never a strategy's fault."""
+class EngineInconsistency(RuntimeError):
+    """vectorbt produced an order the layout cannot explain: a bug here, never the strategy's fault."""
 
 
 class VectorbtBacktestEngine:
@@ -70,15 +69,15 @@ class VectorbtBacktestEngine:
     ) -> BacktestRun:
         symbols = list(candles)
         if not symbols or set(symbols) != set(signals):
-            raise DomainError(f"candles ({sorted(candles)}) and signals ({sorted(signals)}) must name the same symbols")
+            raise ValueError(f"candles ({sorted(candles)}) and signals ({sorted(signals)}) must name the same symbols")
         indexes = [candles[s].index for s in symbols]
         for symbol, index in zip(symbols, indexes, strict=True):
             if not signals[symbol].index.equals(index):
-                raise DomainError(f"{symbol}: signals are not on the candles' index")
+                raise ValueError(f"{symbol}: signals are not on the candles' index")
         n_bars = np.array([len(i) for i in indexes], dtype=np.int64)
-        prices, flags, values, due = _inputs(symbols, candles, signals, funding, timeframe)
+        bars, flags, values, due = _inputs(symbols, candles, signals, funding, timeframe, n_bars)
         init_cash = np.full(len(symbols), costs.initial_capital / len(symbols))
-        groups = [g for g in np.array_split(np.arange(len(symbols)), min(self._threads, len(symbols)))]
+        groups = list(np.array_split(np.arange(len(symbols)), min(self._threads, len(symbols))))
         longest = int(n_bars.max())
         # One row per symbol plus the total: the equity frame wraps this array without a copy.
         equity = np.full((len(symbols) + 1, longest), np.nan) if (n_bars < longest).any() else np.empty(
@@ -86,8 +85,7 @@ class VectorbtBacktestEngine:
 
         def simulate_group(group: np.ndarray) -> tuple[int, int, int, np.ndarray]:
             first, end = int(group[0]), int(group[-1]) + 1
-            mine = (typed(prices[first:end], PRICES), typed(flags[3 * first:3 * end], FLAGS),
-                    typed(values[3 * first:3 * end], VALUES))
+            mine = (bars[first:end], flags[first:end], values[first:end], n_bars[first:end])
             layout = build_layout(*mine, costs.fee_rate)
             orders = simulate(layout, init_cash[first:end], costs.fee_rate, costs.slippage)
             status, column, bar, trades = read_orders(
@@ -109,31 +107,33 @@ class VectorbtBacktestEngine:
 
 
 def _inputs(symbols: list[str], candles: Mapping[str, pd.DataFrame], signals: Mapping[str, pd.DataFrame],
-            funding: Mapping[str, pd.Series] | None,
-            timeframe: str) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], np.ndarray]:
-    """Views of the frames, no copies: (bars, 4+) prices, and three flag and three value vectors, per symbol.
+            funding: Mapping[str, pd.Series] | None, timeframe: str,
+            n_bars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(symbol, kind, bar) arrays in this thread's reused buffers; funding (symbol, bar), or (symbol, 0).
 
-    The standard candle frame is one float block, which hands itself out as is; a signal column
-    is a view too. Copying (and first touching the copy's memory) would cost more than simulating
-    the symbol. Funding is (symbol, bar), or (symbol, 0) when nothing is charged.
+    Columns are read as views (the standard candle frame is one float block; a signal column is
+    one row of its block) and copied once, into memory touched by earlier backtests already.
     """
-    prices: list[np.ndarray] = []
-    flags: list[np.ndarray] = []
-    values: list[np.ndarray] = []
-    longest = max(len(candles[s]) for s in symbols)
+    m, longest = len(symbols), int(n_bars.max())
+    bars = scratch("bars", (m, 4, longest), np.float64)
+    flags = scratch("flags", (m, 3, longest), np.bool_)
+    values = scratch("values", (m, 3, longest), np.float64)
     charged = [s for s in symbols if funding is not None and s in funding]
-    due = np.zeros((len(symbols), longest if charged else 0))
+    due = np.zeros((m, longest if charged else 0))
     for j, symbol in enumerate(symbols):
         frame, sig = candles[symbol], signals[symbol]
+        n = len(frame)
         if frame.columns.tolist()[:4] == _PRICES:  # cheaper than slicing a string Index
-            prices.append(frame.to_numpy(dtype=float))
+            bars[j, :, :n] = frame.to_numpy(dtype=float)[:, :4].T
         else:
-            prices.append(frame[_PRICES].to_numpy(dtype=float))
-        flags += [sig[name].to_numpy(dtype=bool) for name in FLAG_COLUMNS]
-        values += [sig[name].to_numpy(dtype=float) for name in VALUE_COLUMNS]
+            bars[j, :, :n] = frame[_PRICES].to_numpy(dtype=float).T
+        for i, name in enumerate(FLAG_COLUMNS):
+            flags[j, i, :n] = sig[name].to_numpy(dtype=bool)
+        for i, name in enumerate(VALUE_COLUMNS):
+            values[j, i, :n] = sig[name].to_numpy(dtype=float)
         if funding is not None and symbol in charged:
-            due[j, : len(frame)] = funding_per_bar(pd.DatetimeIndex(frame.index), timeframe, funding[symbol])
-    return prices, flags, values, due
+            due[j, :n] = funding_per_bar(pd.DatetimeIndex(frame.index), timeframe, funding[symbol])
+    return bars, flags, values, due
 
 
 def _assemble(symbols: list[str], indexes: list[pd.Index], n_bars: np.ndarray, equity: np.ndarray,

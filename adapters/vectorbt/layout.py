@@ -15,9 +15,11 @@ is no next open). Each column has its own rows (only its entry bars add some), p
 to the longest column. `row_bar` maps rows back to bars for records.py: an entry row is the
 second row of its bar.
 
-The arrays live in buffers kept per thread and reused by the next backtest: filling fresh
-memory costs more than the simulation itself on some machines (page faults), and thousands of
-backtests run one after another.
+Inputs are (symbols, kinds, bars) arrays: open/high/low/close; long/short/exit; size/sl/tp,
+with `n_bars` per symbol (a shorter symbol's cells past its end are not read). All arrays live
+in buffers kept per thread and reused by the next backtest: filling fresh memory costs more than
+the simulation itself on some machines (page faults), and thousands of backtests run one after
+another.
 """
 
 from __future__ import annotations
@@ -26,21 +28,7 @@ import threading
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, types
-from numba.typed import List
-
-PRICES = types.Array(types.float64, 2, "A", readonly=True)
-FLAGS = types.Array(types.bool_, 1, "A", readonly=True)
-VALUES = types.Array(types.float64, 1, "A", readonly=True)
-"""Inputs are views of the callers' frames, in whatever memory order they come: (bars, kinds)
-prices per symbol; long, short, exit flags and size, sl_pct, tp_pct values, three per symbol."""
-
-
-def typed(arrays: list[np.ndarray], kind: types.Array) -> List[np.ndarray]:
-    found = List.empty_list(kind)
-    for array in arrays:
-        found.append(array)
-    return found
+from numba import njit
 
 
 class Layout(NamedTuple):
@@ -64,16 +52,25 @@ _FLOATS, _BOOLS = 7, 4
 _local = threading.local()
 
 
+def scratch(name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """A C-ordered array of `shape` in this thread's buffer `name`, grown when too small.
+
+    Valid until the thread asks for `name` again: callers use it within one backtest only.
+    """
+    cells = int(np.prod(shape))
+    buffer: np.ndarray | None = getattr(_local, name, None)
+    if buffer is None or buffer.size < cells or buffer.dtype != dtype:
+        buffer = np.empty(cells, dtype=dtype)
+        setattr(_local, name, buffer)
+    return buffer[:cells].reshape(shape)
+
+
 def _buffers(columns: int, rows: int) -> Layout:
-    """Views of this thread's buffers, grown when too small; valid until its next backtest."""
+    """Views of this thread's layout buffers."""
     cells = columns * rows
-    floats, bools, ints = getattr(_local, "buffers", (np.empty((_FLOATS, 0)), np.empty((_BOOLS, 0), bool),
-                                                      np.empty(0, np.int32)))
-    if floats.shape[1] < cells:
-        floats = np.empty((_FLOATS, cells))
-        bools = np.empty((_BOOLS, cells), dtype=np.bool_)
-        ints = np.empty(cells, dtype=np.int32)
-        _local.buffers = (floats, bools, ints)
+    floats = scratch("layout_floats", (_FLOATS, cells), np.float64)
+    bools = scratch("layout_bools", (_BOOLS, cells), np.bool_)
+    ints = scratch("layout_ints", (cells,), np.int32)
     shape = (columns, rows)
     o, h, lo, price, size, sl, tp = (floats[i, :cells].reshape(shape) for i in range(_FLOATS))
     long_entries, long_exits, short_entries, short_exits = (bools[i, :cells].reshape(shape) for i in range(_BOOLS))
@@ -81,38 +78,36 @@ def _buffers(columns: int, rows: int) -> Layout:
                   ints[:cells].reshape(shape))
 
 
-def build_layout(prices: List[np.ndarray], flags: List[np.ndarray], values: List[np.ndarray],
+def build_layout(bars: np.ndarray, flags: np.ndarray, values: np.ndarray, n_bars: np.ndarray,
                  fee_rate: float) -> Layout:
-    """`prices`: (n, 4+) open/high/low/close per symbol; `flags`/`values`: three vectors per symbol."""
-    layout = _buffers(len(prices), _rows_needed(flags))
-    _fill(prices, flags, values, float(fee_rate), *layout)
+    layout = _buffers(bars.shape[0], _rows_needed(flags, n_bars))
+    _fill(bars, flags, values, n_bars, float(fee_rate), *layout)
     return layout
 
 
 @njit(cache=True)
-def bar_signals(longs: np.ndarray, shorts: np.ndarray, exits: np.ndarray, t: int) -> tuple[bool, bool, bool]:
-    """(long entry, short entry, exit) acted on after bar t: none on the last bar; entries beat exits."""
-    if t >= longs.shape[0] - 1:
+def bar_signals(flags: np.ndarray, c: int, t: int, n: int) -> tuple[bool, bool, bool]:
+    """(long entry, short entry, exit) acted on after bar t of n: none on the last; entries beat exits."""
+    if t >= n - 1:
         return False, False, False
-    long, short = longs[t], shorts[t]
-    return long, short, exits[t] and not (long or short)
+    long, short = flags[c, 0, t], flags[c, 1, t]
+    return long, short, flags[c, 2, t] and not (long or short)
 
 
 @njit(cache=True, nogil=True)
-def _rows_needed(flags: List[np.ndarray]) -> int:
+def _rows_needed(flags: np.ndarray, n_bars: np.ndarray) -> int:
     longest = 0
-    for c in range(len(flags) // 3):
-        long, short = flags[3 * c], flags[3 * c + 1]
-        rows = long.shape[0]
-        for t in range(long.shape[0] - 1):
-            if long[t] or short[t]:
+    for c in range(flags.shape[0]):
+        rows = n_bars[c]
+        for t in range(n_bars[c] - 1):
+            if flags[c, 0, t] or flags[c, 1, t]:
                 rows += 1
         longest = max(longest, rows)
     return longest
 
 
 @njit(cache=True, nogil=True)
-def _fill(prices: List[np.ndarray], flags: List[np.ndarray], values: List[np.ndarray], fee_rate: float,
+def _fill(bars: np.ndarray, flags: np.ndarray, values: np.ndarray, n_bars: np.ndarray, fee_rate: float,
           o: np.ndarray, h: np.ndarray, lo: np.ndarray, price: np.ndarray, long_entries: np.ndarray,
           long_exits: np.ndarray, short_entries: np.ndarray, short_exits: np.ndarray, size: np.ndarray,
           sl_stop: np.ndarray, tp_stop: np.ndarray, row_bar: np.ndarray) -> None:
@@ -120,17 +115,14 @@ def _fill(prices: List[np.ndarray], flags: List[np.ndarray], values: List[np.nda
     m, rows = o.shape
     nan = np.nan
     for c in range(m):
-        bars = prices[c]
-        longs, shorts, exits = flags[3 * c], flags[3 * c + 1], flags[3 * c + 2]
-        sizes, sls, tps = values[3 * c], values[3 * c + 1], values[3 * c + 2]
+        n = n_bars[c]
         r = 0
-        last = bars.shape[0] - 1
-        for t in range(bars.shape[0]):
-            going_long, going_short, leave = bar_signals(longs, shorts, exits, t)
-            next_open = bars[t + 1, 0] if t < last else nan
-            o[c, r] = bars[t, 0]
-            h[c, r] = bars[t, 1]
-            lo[c, r] = bars[t, 2]
+        for t in range(n):
+            going_long, going_short, leave = bar_signals(flags, c, t, n)
+            next_open = bars[c, 0, t + 1] if t < n - 1 else nan
+            o[c, r] = bars[c, 0, t]
+            h[c, r] = bars[c, 1, t]
+            lo[c, r] = bars[c, 2, t]
             price[c, r] = next_open
             long_entries[c, r] = False
             short_entries[c, r] = False
@@ -152,9 +144,9 @@ def _fill(prices: List[np.ndarray], flags: List[np.ndarray], values: List[np.nda
                 short_exits[c, r] = False
                 # vectorbt's percent spends that share of cash fee included; scaling by (1 + fee)
                 # makes the notional itself size x equity, capped so notional + fee <= equity.
-                size[c, r] = min(sizes[t] * (1.0 + fee_rate), 1.0)
-                sl_stop[c, r] = sls[t]
-                tp_stop[c, r] = tps[t]
+                size[c, r] = min(values[c, 0, t] * (1.0 + fee_rate), 1.0)
+                sl_stop[c, r] = values[c, 1, t]
+                tp_stop[c, r] = values[c, 2, t]
                 row_bar[c, r] = t
                 r += 1
         for p in range(r, rows):  # padding: nothing to check, nothing to trade

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from numba.typed import List
 
 from adapters.vectorbt.layout import bar_signals
 
@@ -57,22 +56,21 @@ def _priced(price: float, reference: float, order_side: int, slippage: float) ->
 
 
 @njit(cache=True, nogil=True)
-def read_orders(orders: np.ndarray, row_bar: np.ndarray, prices: List[np.ndarray], flags: List[np.ndarray],
-                values: List[np.ndarray], funding: np.ndarray, init_cash: np.ndarray, slippage: float,
+def read_orders(orders: np.ndarray, row_bar: np.ndarray, bars: np.ndarray, flags: np.ndarray, values: np.ndarray,
+                n_bars: np.ndarray, funding: np.ndarray, init_cash: np.ndarray, slippage: float,
                 equity: np.ndarray) -> tuple:  # type: ignore[type-arg]
     """(status, column, bar, trades (k, TRADE_FIELDS)); status < 0: trouble at (column, bar).
 
     Inputs as for layout.build_layout; `funding` is (m, n) rates due per bar, or (m, 0) when
     nothing is charged. Each symbol's equity at its bars' closes is written into `equity` (m, n).
     """
-    m = len(prices)
+    m = bars.shape[0]
     n_orders = orders.shape[0]
     trades = np.zeros((n_orders + m, _N_FIELDS))
     n_trades = 0
     k = 0
     for c in range(m):
-        bars = prices[c]
-        n = bars.shape[0]
+        n = n_bars[c]
         charged = funding.shape[1] > 0
         cash, paid, pos, side = init_cash[c], 0.0, 0.0, 0.0
         entry_bar, entry_price, entry_fee, held = 0, 0.0, 0.0, 0.0
@@ -87,24 +85,24 @@ def read_orders(orders: np.ndarray, row_bar: np.ndarray, prices: List[np.ndarray
             stop = np.nan
             reason = REASON_SL
             if not entry_row and pos != 0.0:  # vectorbt checks stops first: if one fired, this order is it
-                stop = _stop_fill(pos, entry_price, sl, bars[t, 0], bars[t, 2], bars[t, 1], True)
+                stop = _stop_fill(pos, entry_price, sl, bars[c, 0, t], bars[c, 2, t], bars[c, 1, t], True)
                 if np.isnan(stop):
                     reason = REASON_TP
-                    stop = _stop_fill(pos, entry_price, tp, bars[t, 0], bars[t, 2], bars[t, 1], False)
+                    stop = _stop_fill(pos, entry_price, tp, bars[c, 0, t], bars[c, 2, t], bars[c, 1, t], False)
             when = t if not np.isnan(stop) else t + 1        # the bar the fill happens in
-            if when >= n or not _priced(price, stop if not np.isnan(stop) else bars[when, 0], order_side, slippage):
+            if when >= n or not _priced(price, stop if not np.isnan(stop) else bars[c, 0, when], order_side, slippage):
                 return INCONSISTENT, c, t, trades[:n_trades]
             for b in range(marked, when):  # bars wholly before this fill
                 if charged and b > funded and pos != 0.0 and funding[c, b] != 0.0:
-                    due = funding[c, b] * pos * bars[b, 0]
+                    due = funding[c, b] * pos * bars[c, 0, b]
                     paid += due
                     held += due
-                equity[c, b] = cash + pos * bars[b, 3] - paid
+                equity[c, b] = cash + pos * bars[c, 3, b] - paid
             marked = when
             funded = max(funded, when - 1)
             if not np.isnan(stop) and funded < when:  # inside bar `when`: its funding comes first
                 if charged and pos != 0.0 and funding[c, when] != 0.0:
-                    due = funding[c, when] * pos * bars[when, 0]
+                    due = funding[c, when] * pos * bars[c, 0, when]
                     paid += due
                     held += due
                 funded = when
@@ -114,7 +112,7 @@ def read_orders(orders: np.ndarray, row_bar: np.ndarray, prices: List[np.ndarray
                 side = 1.0 if order_side == 0 else -1.0
                 pos = side * size
                 entry_bar, entry_price, entry_fee, held = when, price, fee, 0.0
-                sl, tp = values[3 * c + 1][t], values[3 * c + 2][t]
+                sl, tp = values[c, 1, t], values[c, 2, t]
                 cash -= side * size * price + fee
             else:
                 if pos == 0.0:
@@ -122,7 +120,7 @@ def read_orders(orders: np.ndarray, row_bar: np.ndarray, prices: List[np.ndarray
                 if abs(size - abs(pos)) > 1e-9 * abs(pos):
                     return BLOWN, c, t, trades[:n_trades]
                 if np.isnan(stop):
-                    going_long, going_short, leave = bar_signals(flags[3 * c], flags[3 * c + 1], flags[3 * c + 2], t)
+                    going_long, going_short, leave = bar_signals(flags, c, t, n)
                     if not (leave or going_long or going_short):
                         return INCONSISTENT, c, t, trades[:n_trades]
                     reason = REASON_SIGNAL if leave else REASON_REVERSE
@@ -133,12 +131,12 @@ def read_orders(orders: np.ndarray, row_bar: np.ndarray, prices: List[np.ndarray
             k += 1
         for b in range(marked, n):
             if charged and b > funded and pos != 0.0 and funding[c, b] != 0.0:
-                due = funding[c, b] * pos * bars[b, 0]
+                due = funding[c, b] * pos * bars[c, 0, b]
                 paid += due
                 held += due
-            equity[c, b] = cash + pos * bars[b, 3] - paid
+            equity[c, b] = cash + pos * bars[c, 3, b] - paid
         if pos != 0.0:
-            n_trades = _close(trades, n_trades, c, side, entry_bar, n - 1, entry_price, bars[n - 1, 3], abs(pos),
+            n_trades = _close(trades, n_trades, c, side, entry_bar, n - 1, entry_price, bars[c, 3, n - 1], abs(pos),
                               entry_fee, held, REASON_END)
     if k != n_orders:
         return INCONSISTENT, int(orders[k]["col"]), -1, trades[:n_trades]
