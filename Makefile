@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck contracts unit bench clean-var help
+.PHONY: demo test install lint typecheck contracts unit bench clean-var help
 
 help:
 	@echo "make demo   set up and run the main job end to end, offline"
@@ -41,6 +41,8 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/event_store.py
+	$(BIN)/python bench/market_data.py --seconds 5
+	$(BIN)/python bench/backtest.py
 
 clean-var:
 	rm -rf var

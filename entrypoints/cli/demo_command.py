@@ -13,8 +13,13 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.postgres.engine import describe
+from adapters.synthetic.candle_source import SyntheticCandleSource
+from application.backtest import BacktestRequest
 from entrypoints.cli.context import app_container
+from entrypoints.container import Container
 
+SYNTHETIC_DAYS = 200
+BACKTEST_DAYS = 120
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "strategies"
 
 
@@ -35,15 +40,39 @@ def _demo(args: argparse.Namespace) -> int:
         engine = container.database()
         console.print(f"[bold]database[/bold] {describe(engine.url)} (migrated)")
         register = container.register_strategy()
+        strategy_ids = []
         for path in files:
             outcome = register.execute(path.read_text(encoding="utf-8"), generator="example", origin=path.name)
             verb = "registered" if outcome.created else "already stored"
             console.print(f"  {verb}: {outcome.name} from {path.name}")
+            strategy_ids.append(outcome.strategy_id)
+        _backtest(console, container, strategy_ids)  # ids: the read model may not have caught up yet
         caught_up = container.projection_runner().catch_up()
         console.print(f"[bold]projections[/bold] applied {caught_up.events_seen} new events, "
                       f"now at position {caught_up.position}")
         _print_strategies(console, container.read_models().rows("strategies"))
     return 0
+
+
+def _backtest(console: Console, container: Container, strategy_ids: list[str]) -> None:
+    """Backtest every example on the offline synthetic market; results become BacktestCompleted."""
+    end = container.clock().now().replace(hour=0, minute=0, second=0, microsecond=0)
+    candles = SyntheticCandleSource(end=end, days=SYNTHETIC_DAYS, seed=7, symbols=("BTC", "ETH"))
+    table = Table(title=f"backtests on the SYNTHETIC market (seeded, offline), last {BACKTEST_DAYS} days to "
+                        f"{end:%Y-%m-%d}: not real prices")
+    for column in ("strategy", "tf", "trades", "return", "sharpe", "max dd", "win rate"):
+        table.add_column(column)
+    run = container.run_backtest()
+    for strategy_id in strategy_ids:
+        report = run.execute(BacktestRequest(strategy=strategy_id, days=BACKTEST_DAYS), candles=candles)
+        m = report.metrics
+        table.add_row(report.strategy_name, report.timeframe, str(m["total_trades"]), f"{m['total_return']:+.1%}",
+                      _num(m["sharpe_ratio"]), f"{m['max_drawdown']:.1%}", f"{m['win_rate']:.0%}")
+    console.print(table)
+
+
+def _num(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, int | float) else "-"
 
 
 def _print_strategies(console: Console, rows: list[dict]) -> None:

@@ -80,8 +80,12 @@ def test_demo_leaves_events_and_projection_in_postgres(pg_url: URL, tmp_path: Pa
     with engine.connect() as conn:
         events = conn.execute(sa.text("SELECT count(*) FROM events WHERE event_type = 'StrategyGenerated'")).scalar()
         rows = conn.execute(sa.text("SELECT count(*) FROM strategies")).scalar()
+        total = conn.execute(sa.text("SELECT count(*) FROM events")).scalar()
+        backtests = conn.execute(sa.text("SELECT count(*) FROM backtest_results")).scalar()
     engine.dispose()
     examples = len(list((REPO / "examples" / "strategies").glob("*.py")))
     assert events == examples and rows == examples
+    assert backtests == 2 * examples  # each demo run backtests every example on the synthetic market
+    assert "SYNTHETIC" in first.stdout
     rebuilt = sixbtc("db", "rebuild-projections", env=env)
-    assert rebuilt.returncode == 0 and f"from {examples} events" in rebuilt.stdout
+    assert rebuilt.returncode == 0 and f"from {total} events" in rebuilt.stdout
