@@ -12,6 +12,7 @@ equity == cash + unrealised PnL, and realised_pnl == cash - net funding.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from types import MappingProxyType
 
@@ -170,12 +171,10 @@ class Portfolio:
             )
             return
         total = held.size + size
-        self._positions[fill.symbol] = Position(
-            symbol=held.symbol,
-            direction=held.direction,
+        self._positions[fill.symbol] = replace(
+            held,
             size=total,
             entry_price=(held.entry_price * held.size + fill.price * size) / total,
-            opened_at=held.opened_at,
             stop_loss=held.stop_loss if stop_loss is None else stop_loss,
             take_profit=held.take_profit if take_profit is None else take_profit,
             entry_fees=held.entry_fees + fee,
@@ -188,16 +187,7 @@ class Portfolio:
         fees = held.entry_fees * share + fill.fee * size / fill.size
         remaining = held.size - size
         if remaining > held.size * _CLOSE_TOLERANCE:
-            self._positions[held.symbol] = Position(
-                symbol=held.symbol,
-                direction=held.direction,
-                size=remaining,
-                entry_price=held.entry_price,
-                opened_at=held.opened_at,
-                stop_loss=held.stop_loss,
-                take_profit=held.take_profit,
-                entry_fees=held.entry_fees * (1 - share),
-            )
+            self._positions[held.symbol] = replace(held, size=remaining, entry_fees=held.entry_fees * (1 - share))
         else:
             del self._positions[held.symbol]
         self._trades_closed += 1

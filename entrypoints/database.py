@@ -1,9 +1,8 @@
-"""Choose the database: SIXBTC_DATABASE_URL, else `database.url`, else an embedded server."""
+"""Choose the database: `database.url` (SIXBTC_DATABASE_URL in the shipped config), else an embedded server."""
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def configured_url(settings: Settings) -> str | None:
-    return os.environ.get("SIXBTC_DATABASE_URL") or settings.database.url or None
+    """`database.url` already holds ${SIXBTC_DATABASE_URL:-}, resolved and validated by the loader."""
+    return settings.database.url or None
 
 
 def open_database(settings: Settings) -> Iterator[Engine]:

@@ -8,16 +8,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from adapters.binance.history import BinanceHistory
-from adapters.clock.system import SystemClock
 from adapters.console.progress import RichProgress
-from adapters.hyperliquid.rest import HyperliquidRest
-from adapters.hyperliquid.universe import HyperliquidUniverse
-from adapters.parquet.candle_store import ParquetCandleStore
 from adapters.parquet.loader import load_candles, load_folder
 from application.download_history import DownloadFailed, DownloadHistory, InvalidDownloadRequest
 from domain.candle_quality import quality_report
-from entrypoints.cli.context import load
+from entrypoints.cli.context import app_container
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,20 +36,15 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check.set_defaults(handler=_check)
 
 
-def _cache(config: str | None) -> ParquetCandleStore:
-    settings = load(config)
-    return ParquetCandleStore(Path(settings.system.data_dir) / "binance")
-
-
 def _download(args: argparse.Namespace) -> int:
-    settings = load(args.config)
-    symbols = _split(args.symbols) or list(settings.trading.symbols)
-    timeframes = _split(args.timeframes) or list(settings.trading.timeframes)
-    days = args.days if args.days is not None else float(settings.backtesting.lookback_days)
     console = Console()
-    store = ParquetCandleStore(Path(settings.system.data_dir) / "binance")
-    with BinanceHistory(base_url=settings.trading.data.binance_base_url or None) as history:
-        use_case = DownloadHistory(history, store, SystemClock(), RichProgress(console=console))
+    with app_container(args.config) as container:
+        settings = container.settings()
+        symbols = _split(args.symbols) or list(settings.trading.symbols)
+        timeframes = _split(args.timeframes) or list(settings.trading.timeframes)
+        days = args.days if args.days is not None else float(settings.backtesting.lookback_days)
+        use_case = DownloadHistory(container.binance_history(), container.candle_cache(), container.clock(),
+                                   RichProgress(console=console))
         try:
             results = use_case.execute(symbols, timeframes, days)
         except InvalidDownloadRequest as exc:
@@ -80,7 +70,8 @@ def _results_table(console: Console, results: list) -> None:  # type: ignore[typ
 
 
 def _status(args: argparse.Namespace) -> int:
-    store = _cache(args.config)
+    with app_container(args.config) as container:
+        store = container.candle_cache()
     entries = store.entries()
     console = Console()
     if not entries:
@@ -96,10 +87,9 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _universe(args: argparse.Namespace) -> int:
-    settings = load(args.config)
-    floor = settings.trading.data.min_volume_24h
-    with BinanceHistory(base_url=settings.trading.data.binance_base_url or None) as history:
-        markets = HyperliquidUniverse(history, HyperliquidRest(str(settings.hyperliquid.base_url)), floor).symbols()
+    with app_container(args.config) as container:
+        floor = container.settings().trading.data.min_volume_24h
+        markets = container.symbol_universe().symbols()
     table = Table(title=f"symbol universe: 24h volume >= {floor:,.0f} USDT on Binance, listed on Hyperliquid")
     for column in ("coin", "binance", "24h volume"):
         table.add_column(column)
