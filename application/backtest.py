@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
-
 from application.ports.backtest_engine import BacktestEngine
 from application.ports.candle_source import CandleSource, FundingSource
 from application.ports.clock import Clock
@@ -26,7 +24,7 @@ from application.ports.strategy_loader import StrategyLoader
 from application.register_strategy import RegisterStrategy
 from application.strategy_repository import StrategyNotFound, StrategyRepository
 from domain.backtest import BacktestRun, Costs, check_prices, check_warmup
-from domain.candles import timeframe_delta
+from domain.candles import last_days, timeframe_delta
 from domain.errors import InvalidStrategy
 
 logger = logging.getLogger(__name__)
@@ -117,7 +115,7 @@ class RunBacktest:
         if not symbols:
             raise InvalidStrategy(f"no symbols to backtest {name} on ({timeframe})")
         report(0.05, "loading candles")
-        frames = {s: _last_days(candles.load(s, timeframe), timeframe, request.days) for s in symbols}
+        frames = {s: last_days(candles.load(s, timeframe), timeframe, request.days) for s in symbols}
         for symbol, frame in frames.items():
             check_prices(symbol, frame)
             check_warmup(owner, symbol, len(frame), strategy.warmup_bars())
@@ -184,10 +182,3 @@ class RunBacktest:
                 logger.info("strategy %s changed while recording backtest %s; retrying",
                             result.strategy_id, result.backtest_id)
 
-
-def _last_days(frame: pd.DataFrame, timeframe: str, days: int | None) -> pd.DataFrame:
-    """The bars of the last `days` days of data (all of them when None)."""
-    if days is None or len(frame) == 0:
-        return frame
-    start = frame.index[-1] + timeframe_delta(timeframe) - pd.Timedelta(days=days)
-    return frame.loc[frame.index >= start]

@@ -155,6 +155,14 @@ def slice_candles(df: pd.DataFrame, start: datetime | str | None = None,
     return df.iloc[lo:max(lo, hi)].copy()
 
 
+def last_days(frame: pd.DataFrame, timeframe: str, days: int | None) -> pd.DataFrame:
+    """The bars of the last `days` days of data (all of them when None)."""
+    if days is None or len(frame) == 0:
+        return frame
+    start = frame.index[-1] + timeframe_delta(timeframe) - pd.Timedelta(days=days)
+    return frame.loc[frame.index >= start]
+
+
 def _column_map(df: pd.DataFrame) -> dict[str, Hashable]:
     """Lower-cased column name -> the column's real label; two labels that collide are refused."""
     mapping: dict[str, Hashable] = {}

@@ -182,6 +182,33 @@ class StrategyRetired(StrategyEvent):
     reason: str
 
 
+# --- Validation runs ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidationEvent(DomainEvent):
+    """A validation run is its own stream: code that cannot even be parsed still gets its record."""
+
+    stream_prefix: ClassVar[str] = "validation"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrategyValidated(ValidationEvent):
+    strategy_id: str | None
+    origin: str
+    code_sha256: str
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrategyRejected(ValidationEvent):
+    strategy_id: str | None
+    origin: str
+    code_sha256: str
+    reasons: tuple[str, ...] = ()
+    report: dict[str, Any] = field(default_factory=dict)
+
+
 # --- Trading, per subaccount --------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ Nothing is created on import: the database starts when something first asks for 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 from dependency_injector import containers, providers
 
@@ -20,10 +21,14 @@ from adapters.threads.runner import ThreadTaskRunner
 from application.backtest import RunBacktest
 from application.backtest_jobs import BacktestJobs
 from application.ports.backtest_engine import BacktestEngine
+from application.ports.strategy_sandbox import StrategySandbox
 from application.projections.read_models import ALL_PROJECTIONS
 from application.projections.runner import ProjectionRunner
 from application.register_strategy import RegisterStrategy
 from application.strategy_repository import StrategyRepository
+from application.validate_strategy import ValidateStrategy
+from application.validation_jobs import ValidationJobs
+from application.validation_policy import ValidationPolicy
 from domain.backtest import Costs
 from domain.risk import RiskPolicy
 from entrypoints import market_data
@@ -58,6 +63,37 @@ def vectorbt_engine() -> BacktestEngine:
     return VectorbtBacktestEngine(threads=min(4, os.cpu_count() or 1))
 
 
+def validation_policy_from(settings: Settings) -> ValidationPolicy:
+    b, v = settings.backtesting, settings.validation
+    return ValidationPolicy(
+        shuffle_iterations=b.shuffle.iterations, max_p_value=b.shuffle.max_p_value, seed=v.seed,
+        cut_points=v.lookahead.cut_points, prefix_max_bars=v.lookahead.max_bars,
+        walk_forward_windows=b.walk_forward.windows, walk_forward_train_ratio=b.walk_forward.train_ratio,
+        min_sharpe=b.min_sharpe, max_cv=v.max_parameter_cv, max_parameters=b.optimization.max_parameters,
+    )
+
+
+def strategy_sandbox(settings: Settings) -> Iterator[StrategySandbox]:
+    """Generated code runs in a confined worker process unless config says the code is trusted."""
+    config = settings.validation.sandbox
+    sandbox: StrategySandbox
+    if config.isolation == "none":
+        from adapters.inprocess.sandbox import InProcessSandbox
+
+        sandbox = InProcessSandbox()
+    else:
+        from adapters.sandbox.process_sandbox import ProcessSandbox
+        from adapters.sandbox.worker_process import SandboxLimits
+
+        limits = SandboxLimits(cpu_seconds=config.cpu_seconds, wall_seconds=config.wall_seconds,
+                               memory_mb=config.memory_mb)
+        sandbox = ProcessSandbox(limits, require=tuple(config.require))
+    try:
+        yield sandbox
+    finally:
+        sandbox.close()
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -83,9 +119,16 @@ class Container(containers.DeclarativeContainer):
         RunBacktest, engine=backtest_engine, repository=strategy_repository, register=register_strategy,
         loader=strategy_loader, read_models=read_models, clock=clock, costs=backtest_costs,
     )
+    strategy_sandbox = providers.Resource(strategy_sandbox, settings)
+    validation_policy = providers.Singleton(validation_policy_from, settings)
+    validate_strategy = providers.Factory(
+        ValidateStrategy, sandbox=strategy_sandbox, engine=backtest_engine, register=register_strategy,
+        events=event_store, clock=clock, costs=backtest_costs, policy=validation_policy,
+    )
     job_store = providers.Singleton(InMemoryJobStore)
     task_runner = providers.Singleton(ThreadTaskRunner, max_workers=settings.provided.backtesting.parallel_workers)
     backtest_jobs = providers.Singleton(BacktestJobs, job_store, task_runner, run_backtest.provider, clock)
+    validation_jobs = providers.Singleton(ValidationJobs, job_store, task_runner, validate_strategy.provider, clock)
 
     candle_cache = providers.Singleton(market_data.candle_cache, settings)
     binance_history = providers.Resource(market_data.binance_history, settings)

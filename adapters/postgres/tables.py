@@ -48,6 +48,8 @@ strategies = sa.Table(
     sa.Column("subaccount", sa.Integer),
     sa.Column("deploy_mode", sa.Text),
     sa.Column("retired_reason", sa.Text),
+    sa.Column("validation_status", sa.Text),
+    sa.Column("latest_validation_id", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True)),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
@@ -106,4 +108,24 @@ performance_snapshots = sa.Table(
     sa.Column("open_positions", sa.Integer, nullable=False),
 )
 
-READ_MODEL_TABLES = {t.name: t for t in (strategies, backtest_results, live_trades, performance_snapshots)}
+validation_results = sa.Table(
+    "validation_results",
+    metadata,
+    sa.Column("validation_id", sa.Text, primary_key=True),
+    sa.Column("strategy_id", sa.Text, index=True),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("code_sha256", sa.Text, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("sandbox_ok", sa.Boolean),
+    sa.Column("ast_ok", sa.Boolean),
+    sa.Column("lookahead_free", sa.Boolean),
+    sa.Column("shuffle_p_value", sa.Float),
+    sa.Column("deflated_sharpe", sa.Float),
+    sa.Column("walk_forward_passed", sa.Boolean),
+    sa.Column("reasons", JSONB, nullable=False),
+    sa.Column("report", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+READ_MODEL_TABLES = {t.name: t for t in (strategies, backtest_results, live_trades, performance_snapshots,
+                                         validation_results)}

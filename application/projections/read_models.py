@@ -31,6 +31,8 @@ STRATEGIES = Projection(
         "StrategyDeselected": lambda e, _: _strategy(e, status="TESTED", rank=None),
         "StrategyDeployed": lambda e, _: _strategy(e, status="LIVE", subaccount=e.subaccount, deploy_mode=e.mode),
         "StrategyRetired": lambda e, _: _strategy(e, status="RETIRED", retired_reason=e.reason),
+        "StrategyValidated": lambda e, r: validation_status(e, r),
+        "StrategyRejected": lambda e, r: validation_status(e, r),
     },
 )
 
@@ -73,4 +75,31 @@ PERFORMANCE_SNAPSHOTS = Projection(
     "performance_snapshots", ("performance_snapshots",), {"PortfolioSnapshotTaken": _snapshot}
 )
 
-ALL_PROJECTIONS = (STRATEGIES, BACKTEST_RESULTS, LIVE_TRADES, PERFORMANCE_SNAPSHOTS)
+def _validation(e: ev.StrategyValidated | ev.StrategyRejected, _: RecordedEvent) -> list[Upsert]:
+    passed = isinstance(e, ev.StrategyValidated)
+    report = e.report
+    changes = [Upsert("validation_results", {"validation_id": e.aggregate_id}, {
+        "strategy_id": e.strategy_id, "origin": e.origin, "code_sha256": e.code_sha256, "passed": passed,
+        "sandbox_ok": report.get("sandbox_ok"), "ast_ok": report.get("ast_ok"),
+        "lookahead_free": report.get("lookahead_free"), "shuffle_p_value": report.get("shuffle_p_value"),
+        "deflated_sharpe": report.get("deflated_sharpe"), "walk_forward_passed": report.get("walk_forward_passed"),
+        "reasons": list(e.reasons) if isinstance(e, ev.StrategyRejected) else [], "report": report,
+        "created_at": e.occurred_at,
+    })]
+    return changes
+
+
+def validation_status(e: ev.StrategyValidated | ev.StrategyRejected, _: RecordedEvent) -> list[Upsert]:
+    """The strategies projection's own view of validations: its rows exist before their validation."""
+    if e.strategy_id is None:
+        return []
+    status = "VALIDATED" if isinstance(e, ev.StrategyValidated) else "REJECTED"
+    return [Upsert("strategies", {"strategy_id": e.strategy_id},
+                   {"validation_status": status, "latest_validation_id": e.aggregate_id})]
+
+
+VALIDATION_RESULTS = Projection(
+    "validation_results", ("validation_results",), {"StrategyValidated": _validation, "StrategyRejected": _validation}
+)
+
+ALL_PROJECTIONS = (STRATEGIES, BACKTEST_RESULTS, LIVE_TRADES, PERFORMANCE_SNAPSHOTS, VALIDATION_RESULTS)

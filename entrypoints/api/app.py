@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from application.ports.event_store import EventStoreUnavailable
 from domain.errors import DomainError
-from entrypoints.api import backtests, health, strategies
+from entrypoints.api import backtests, health, strategies, validations
 from entrypoints.container import Container
 from entrypoints.logging_setup import scrub
 from entrypoints.version import VERSION
@@ -32,6 +32,7 @@ def create_app(container: Container, *, follow_projections: bool = True) -> Fast
         stop.set()
         if follower is not None:
             follower.join(timeout=5)
+        container.strategy_sandbox.shutdown()  # the sandbox worker process goes with the app
 
     app = FastAPI(
         title="SixBTC",
@@ -43,6 +44,7 @@ def create_app(container: Container, *, follow_projections: bool = True) -> Fast
     app.include_router(health.router)
     app.include_router(strategies.router)
     app.include_router(backtests.router)
+    app.include_router(validations.router)
 
     @app.exception_handler(EventStoreUnavailable)
     async def store_down(_: Request, exc: EventStoreUnavailable) -> JSONResponse:

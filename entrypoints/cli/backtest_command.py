@@ -47,7 +47,7 @@ def _backtest(args: argparse.Namespace) -> int:
     if is_file and not target.is_file():
         print(f"error: no strategy file at {target}", file=sys.stderr)
         return USAGE_ERROR
-    params = _params(args.param)
+    params = parse_params(args.param)
     if params is None:
         return USAGE_ERROR
     with app_container(args.config) as container:
@@ -73,7 +73,7 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _params(pairs: list[str]) -> dict[str, Any] | None:
+def parse_params(pairs: list[str]) -> dict[str, Any] | None:
     params: dict[str, Any] = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")

@@ -14,6 +14,7 @@ from entrypoints.cli import (
     data_commands,
     db_commands,
     demo_command,
+    validate_command,
 )
 from entrypoints.cli.errors import run_guarded
 from entrypoints.cli.pending import add_pending
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_commands.add(sub)
     add_pending(sub)
     backtest_command.add(sub)
+    validate_command.add(sub)
     api_command.add(sub)
     demo_command.add(sub)
     return parser

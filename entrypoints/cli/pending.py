@@ -7,7 +7,6 @@ import sys
 
 PENDING: dict[str, tuple[str, str]] = {
     "generate": ("generate strategies with AI providers or offline", "#6 AI strategy generation"),
-    "validate": ("validate generated strategies in the sandbox", "#5 validation"),
     "classify": ("score and select a diversified top 10", "#7 classification and pipeline"),
     "pipeline": ("generate -> validate -> backtest -> select in one run", "#7 classification and pipeline"),
     "deploy": ("deploy selected strategies to subaccounts", "#8 execution"),

@@ -135,7 +135,7 @@ class GenerationSettings(Section):
 
 
 class ShuffleSettings(Section):
-    iterations: Annotated[int, Field(ge=10)] = 1000
+    iterations: Annotated[int, Field(ge=10, le=100_000)] = 100
     max_p_value: Fraction = 0.05
 
 
@@ -161,6 +161,26 @@ class BacktestingSettings(Section):
     shuffle: ShuffleSettings = ShuffleSettings()
     walk_forward: WalkForwardSettings = WalkForwardSettings()
     optimization: OptimizationSettings = OptimizationSettings()
+
+
+class SandboxSettings(Section):
+    isolation: Literal["process", "none"] = "process"
+    cpu_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    wall_seconds: Annotated[float, Field(gt=0, le=7200)] = 60.0
+    memory_mb: Annotated[int, Field(ge=256, le=1_048_576)] = 2048
+    require: list[Literal["seccomp", "landlock"]] = Field(default_factory=lambda: ["seccomp"])
+
+
+class LookaheadSettings(Section):
+    cut_points: Annotated[int, Field(ge=1, le=100)] = 8
+    max_bars: Annotated[int, Field(ge=100)] = 6000
+
+
+class ValidationSettings(Section):
+    sandbox: SandboxSettings = SandboxSettings()
+    lookahead: LookaheadSettings = LookaheadSettings()
+    max_parameter_cv: Annotated[float, Field(gt=0)] = 0.3
+    seed: NonNegativeInt = 0
 
 
 class ScoreWeights(Section):
@@ -254,6 +274,7 @@ class Settings(Section):
     risk: RiskSettings = RiskSettings()
     generation: GenerationSettings = GenerationSettings()
     backtesting: BacktestingSettings = BacktestingSettings()
+    validation: ValidationSettings = ValidationSettings()
     classification: ClassificationSettings = ClassificationSettings()
     deployment: DeploymentSettings = DeploymentSettings()
     pipeline: PipelineSettings = PipelineSettings()

@@ -1,0 +1,236 @@
+"""Use case: the validation gate a strategy must pass before anything trusts its backtest.
+
+In order, each stage stopping the run when it fails: the static lookahead check (AST, in this
+process: it only parses); the sandbox loads the code and describes it; the dynamic lookahead
+check (prefix invariance) on the first symbol; the backtest of the sandbox's signals; the
+shuffle test; the deflated Sharpe ratio; optionally walk-forward optimisation. The strategy code
+itself only ever runs behind the StrategySandbox port. Every outcome, even code that does not
+parse, is one event on its own validation stream (StrategyValidated or StrategyRejected).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from application.event_codec import encode
+from application.ports.backtest_engine import BacktestEngine
+from application.ports.candle_source import CandleSource
+from application.ports.clock import Clock
+from application.ports.event_store import EventStore
+from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo, StrategySandbox
+from application.register_strategy import RegisterStrategy
+from application.validation_policy import ValidationPolicy
+from application.validation_report import ValidationReport
+from application.walk_forward import WalkForwardOptimiser
+from domain.backtest import Costs, check_prices, check_warmup
+from domain.candles import last_days
+from domain.errors import InvalidStrategy
+from domain.events import StrategyRejected, StrategyValidated
+from domain.validation.deflated_sharpe import deflated_sharpe_ratio, returns_from_equity
+from domain.validation.errors import InvalidValidationInput
+from domain.validation.lookahead_ast import find_lookahead
+from domain.validation.prefix_invariance import cut_points, first_difference, prefix_frames
+from domain.validation.shuffle import shuffle_test
+from domain.validation.violations import Violation
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ValidationRequest:
+    code: str
+    origin: str = "<strategy>"
+    params: Mapping[str, Any] | None = None
+    symbols: tuple[str, ...] = ()
+    timeframe: str | None = None
+    days: int | None = None
+    walk_forward: bool = False
+    trials: int = 1
+    sharpe_variance: float = 0.0
+    """How many strategies were tried in this one's batch, and the variance of their per-bar Sharpe ratios."""
+    register: bool = True
+
+
+class ValidateStrategy:
+    def __init__(self, sandbox: StrategySandbox, engine: BacktestEngine, register: RegisterStrategy,
+                 events: EventStore, clock: Clock, costs: Costs, policy: ValidationPolicy,
+                 new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
+        self._sandbox = sandbox
+        self._engine = engine
+        self._register = register
+        self._events = events
+        self._clock = clock
+        self._costs = costs
+        self._policy = policy
+        self._new_id = new_id
+
+    def execute(self, request: ValidationRequest, candles: CandleSource,
+                progress: Progress | None = None) -> ValidationReport:
+        step = progress or (lambda _fraction, _stage: None)
+        report = ValidationReport(self._new_id(), request.origin, hashlib.sha256(request.code.encode()).hexdigest())
+        self._run(request, candles, report, step)
+        if request.register:
+            self._identify(request, report)
+        self._record(report)
+        step(1.0, "done")
+        return report
+
+    def _run(self, request: ValidationRequest, candles: CandleSource, report: ValidationReport, step: Progress) -> None:
+        step(0.02, "static lookahead check")
+        with _timed(report, "ast"):
+            static = find_lookahead(request.code)
+        report.ast_ok = not static
+        report.add(static)
+        step(0.05, "loading in the sandbox")
+        try:
+            with _timed(report, "sandbox_load"):
+                info = self._sandbox.inspect(request.code, request.origin, request.params)
+        except SandboxRejection as rejection:
+            self._sandbox_failed(report, rejection)
+            return
+        report.sandbox_ok = True
+        report.strategy_name = info.class_name
+        frames = self._frames(request, candles, info, report)
+        step(0.15, "dynamic lookahead check")
+        if not self._prefix_check(request, info, frames, report) or not report.ast_ok:
+            report.reject("lookahead: the strategy reads future bars")
+            return
+        step(0.4, "backtest")
+        try:
+            with _timed(report, "signals"):
+                signals = {s: self._sandbox.signals(request.code, request.origin, request.params, {s: f})[s]
+                           for s, f in frames.items()}
+        except SandboxRejection as rejection:
+            self._sandbox_failed(report, rejection)
+            return
+        with _timed(report, "backtest"):
+            run = self._engine.run(frames, signals, timeframe=report.timeframe or info.timeframe, costs=self._costs)
+        report.metrics = dict(run.metrics)
+        step(0.55, "shuffle test")
+        with _timed(report, "shuffle"):
+            report.shuffle = shuffle_test(run, frames, self._policy.shuffle_iterations, self._policy.seed)
+        if report.shuffle.p_value > self._policy.max_p_value:
+            report.reject(f"shuffle test: p-value {report.shuffle.p_value:.4f} > {self._policy.max_p_value} "
+                          f"(the edge is not distinguishable from the same trades at random times)")
+        with _timed(report, "deflated_sharpe"):
+            returns = returns_from_equity(run.equity["total"].to_numpy(), run.initial_capital)
+            try:
+                report.deflated = deflated_sharpe_ratio(returns, request.trials, request.sharpe_variance)
+            except InvalidValidationInput as exc:
+                report.reject(f"deflated Sharpe: {exc}")
+        if request.walk_forward:
+            step(0.7, "walk-forward optimisation")
+            self._walk_forward(request, info, frames, report)
+
+    def _frames(self, request: ValidationRequest, candles: CandleSource, info: StrategyInfo,
+                report: ValidationReport) -> dict[str, pd.DataFrame]:
+        timeframe = request.timeframe or info.timeframe
+        symbols = request.symbols or tuple(candles.default_symbols(timeframe))
+        if not symbols:
+            raise InvalidStrategy(f"no symbols to validate {info.class_name} on ({timeframe})")
+        frames = {s: last_days(candles.load(s, timeframe), timeframe, request.days) for s in symbols}
+        for symbol, frame in frames.items():
+            check_prices(symbol, frame)
+            check_warmup(info.class_name, symbol, len(frame), info.warmup_bars)
+        report.timeframe, report.symbols = timeframe, list(symbols)
+        return frames
+
+    def _prefix_check(self, request: ValidationRequest, info: StrategyInfo, frames: Mapping[str, pd.DataFrame],
+                      report: ValidationReport) -> bool:
+        df = next(iter(frames.values())).iloc[-self._policy.prefix_max_bars:]
+        cuts = cut_points(len(df), info.warmup_bars, self._policy.cut_points)
+        try:
+            with _timed(report, "prefix_check"):
+                computed = self._sandbox.signals(request.code, request.origin, request.params, prefix_frames(df, cuts))
+        except SandboxRejection as rejection:
+            self._sandbox_failed(report, rejection)
+            return False
+        difference = first_difference(computed, cuts)
+        report.prefix_ok = difference is None
+        if difference is not None:
+            report.add([difference.violation(df.index)])
+        return report.prefix_ok
+
+    def _walk_forward(self, request: ValidationRequest, info: StrategyInfo, frames: Mapping[str, pd.DataFrame],
+                      report: ValidationReport) -> None:
+        policy = self._policy
+        optimiser = WalkForwardOptimiser(self._engine, self._costs, windows=policy.walk_forward_windows,
+                                         train_ratio=policy.walk_forward_train_ratio, min_sharpe=policy.min_sharpe,
+                                         max_cv=policy.max_cv, max_parameters=policy.max_parameters)
+
+        def signals_for(params: dict[str, Any]) -> dict[str, pd.DataFrame]:
+            return {s: self._sandbox.signals(request.code, request.origin, params, {s: f})[s]
+                    for s, f in frames.items()}
+
+        try:
+            with _timed(report, "walk_forward"):
+                result = optimiser.run(frames, signals_for, param_grid=info.param_grid, default_params=info.params,
+                                       timeframe=report.timeframe or info.timeframe)
+        except SandboxRejection as rejection:
+            self._sandbox_failed(report, rejection)
+            return
+        except InvalidValidationInput as exc:
+            report.walk_forward = {"passed": False, "reasons": [str(exc)], "windows": []}
+            report.reject(f"walk-forward: {exc}")
+            return
+        report.walk_forward = result.to_dict()
+        for reason in result.reasons:
+            report.reject(f"walk-forward: {reason}")
+
+    @staticmethod
+    def _sandbox_failed(report: ValidationReport, rejection: SandboxRejection) -> None:
+        report.sandbox_ok = False
+        report.error = rejection.reason
+        report.add(rejection.violations or [Violation(f"sandbox_{rejection.kind}", _line(rejection), rejection.reason)])
+        report.reject(f"sandbox: {rejection.reason}")
+
+    def _identify(self, request: ValidationRequest, report: ValidationReport) -> None:
+        """Register the code as a strategy when its header can be read, so the outcome belongs to it."""
+        try:
+            registered = self._register.execute(request.code, generator="file", origin=request.origin)
+        except InvalidStrategy as exc:
+            logger.info("validation %s: not registered as a strategy: %s", report.validation_id, exc)
+            return
+        report.strategy_id, report.strategy_name = registered.strategy_id, registered.name
+
+    def _record(self, report: ValidationReport) -> None:
+        at, report_dict = self._clock.now(), report.event_report()
+        event: StrategyValidated | StrategyRejected
+        if report.passed:
+            event = StrategyValidated(aggregate_id=report.validation_id, occurred_at=at, strategy_id=report.strategy_id,
+                                      origin=report.origin, code_sha256=report.code_sha256, report=report_dict)
+        else:
+            event = StrategyRejected(aggregate_id=report.validation_id, occurred_at=at, strategy_id=report.strategy_id,
+                                     origin=report.origin, code_sha256=report.code_sha256, report=report_dict,
+                                     reasons=tuple(report.reasons) or ("rejected",))
+        self._events.append(event.stream_id, [encode(event, correlation_id=report.validation_id)], 0)
+
+
+def _line(rejection: SandboxRejection) -> int | None:
+    reason = rejection.reason
+    marker = "line "
+    if marker in reason:
+        digits = reason.split(marker, 1)[1].split(":", 1)[0]
+        if digits.isdigit():
+            return int(digits)
+    return None
+
+
+@contextmanager
+def _timed(report: ValidationReport, stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.stage_seconds[stage] = report.stage_seconds.get(stage, 0.0) + time.perf_counter() - started

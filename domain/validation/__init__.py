@@ -1,0 +1,1 @@
+"""Checks that decide whether a strategy may be trusted: lookahead, permutation, overfitting."""

@@ -1,0 +1,1 @@
+"""Strategy modules for the validation gate's tests: known lookahead (static and dynamic) and clean."""
