@@ -1,7 +1,8 @@
 """Use case: backtest one strategy on candles and record the result as an event.
 
-The strategy runs here, once per symbol, over all bars at once (`checked_signals`); the engine
-port only simulates the resulting signals. An old-style strategy (only `generate_signal`)
+The strategy runs behind the StrategySandbox port (a confined worker process for generated
+code), once per symbol, over all bars at once; the engine port only simulates the resulting
+signals. An old-style strategy (only `generate_signal`)
 still runs, bar by bar, and the report says it took the slow path. Every backtest becomes a
 BacktestCompleted event on the strategy's stream, which the backtest_results projection shows.
 """
@@ -20,7 +21,7 @@ from application.ports.candle_source import CandleSource, FundingSource
 from application.ports.clock import Clock
 from application.ports.event_store import WrongExpectedVersion
 from application.ports.read_models import ReadModelStore
-from application.ports.strategy_loader import StrategyLoader
+from application.ports.strategy_sandbox import StrategySandbox
 from application.register_strategy import RegisterStrategy
 from application.strategy_repository import StrategyNotFound, StrategyRepository
 from domain.backtest import BacktestRun, Costs, check_prices, check_warmup
@@ -93,12 +94,12 @@ class BacktestReport:
 
 class RunBacktest:
     def __init__(self, engine: BacktestEngine, repository: StrategyRepository, register: RegisterStrategy,
-                 loader: StrategyLoader, read_models: ReadModelStore, clock: Clock, costs: Costs,
+                 sandbox: StrategySandbox, read_models: ReadModelStore, clock: Clock, costs: Costs,
                  new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
         self._engine = engine
         self._repository = repository
         self._register = register
-        self._loader = loader
+        self._sandbox = sandbox
         self._read_models = read_models
         self._clock = clock
         self._costs = costs
@@ -108,9 +109,9 @@ class RunBacktest:
                 progress: Progress | None = None) -> BacktestReport:
         report = progress or (lambda _fraction, _stage: None)
         strategy_id, name, code, origin = self._resolve(request)
-        strategy = self._loader.load(code, origin)(request.params)
-        owner = type(strategy).__name__
-        timeframe = request.timeframe or strategy.timeframe
+        info = self._sandbox.inspect(code, origin, request.params)
+        owner = info.class_name
+        timeframe = request.timeframe or info.timeframe
         symbols = request.symbols or tuple(candles.default_symbols(timeframe))
         if not symbols:
             raise InvalidStrategy(f"no symbols to backtest {name} on ({timeframe})")
@@ -118,14 +119,14 @@ class RunBacktest:
         frames = {s: last_days(candles.load(s, timeframe), timeframe, request.days) for s in symbols}
         for symbol, frame in frames.items():
             check_prices(symbol, frame)
-            check_warmup(owner, symbol, len(frame), strategy.warmup_bars())
-        if strategy.legacy:
-            logger.warning("%s overrides only generate_signal: running it bar by bar on a %d-bar window "
-                           "(slow path)", owner, strategy.legacy_window)
+            check_warmup(owner, symbol, len(frame), info.warmup_bars)
+        if info.legacy:
+            logger.warning("%s overrides only generate_signal: running it bar by bar on a trailing window "
+                           "(slow path)", owner)
         signals = {}
         for i, (symbol, frame) in enumerate(frames.items()):
             report(0.1 + 0.6 * i / len(frames), f"signals {symbol}")
-            signals[symbol] = strategy.checked_signals(frame)
+            signals[symbol] = self._sandbox.signals(code, origin, request.params, {symbol: frame})[symbol]
         report(0.75, "simulating")
         rates = {s: r for s in symbols if funding is not None and (r := funding.rates(s)) is not None}
         run = self._engine.run(frames, signals, timeframe=timeframe, costs=self._costs, funding=rates or None)
@@ -133,9 +134,9 @@ class RunBacktest:
         start = min(f.index[0] for f in frames.values()).to_pydatetime()
         end = (max(f.index[-1] for f in frames.values()) + timeframe_delta(timeframe)).to_pydatetime()
         result = BacktestReport(
-            backtest_id=self._new_id(), strategy_id=strategy_id, strategy_name=name, params=dict(strategy.params),
+            backtest_id=self._new_id(), strategy_id=strategy_id, strategy_name=name, params=dict(info.params),
             symbols=tuple(symbols), timeframe=timeframe, period_start=start, period_end=end,
-            slow_path=strategy.legacy, run=run, symbol_metrics=run.symbol_metrics(),
+            slow_path=info.legacy, run=run, symbol_metrics=run.symbol_metrics(),
         )
         self._record(result)
         report(1.0, "done")

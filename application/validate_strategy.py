@@ -192,7 +192,7 @@ class ValidateStrategy:
     def _sandbox_failed(report: ValidationReport, rejection: SandboxRejection) -> None:
         report.sandbox_ok = False
         report.error = rejection.reason
-        report.add(rejection.violations or [Violation(f"sandbox_{rejection.kind}", _line(rejection), rejection.reason)])
+        report.add(rejection.violations or [Violation(f"sandbox_{rejection.kind}", rejection.line, rejection.reason)])
         report.reject(f"sandbox: {rejection.reason}")
 
     def _identify(self, request: ValidationRequest, report: ValidationReport) -> None:
@@ -215,16 +215,6 @@ class ValidateStrategy:
                                      origin=report.origin, code_sha256=report.code_sha256, report=report_dict,
                                      reasons=tuple(report.reasons) or ("rejected",))
         self._events.append(event.stream_id, [encode(event, correlation_id=report.validation_id)], 0)
-
-
-def _line(rejection: SandboxRejection) -> int | None:
-    reason = rejection.reason
-    marker = "line "
-    if marker in reason:
-        digits = reason.split(marker, 1)[1].split(":", 1)[0]
-        if digits.isdigit():
-            return int(digits)
-    return None
 
 
 @contextmanager

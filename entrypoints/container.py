@@ -13,7 +13,6 @@ from dependency_injector import containers, providers
 
 from adapters.candle_files.source import FileCandleSource, FileFundingSource
 from adapters.clock.system import SystemClock
-from adapters.inprocess.strategy_loader import InProcessStrategyLoader
 from adapters.memory.job_store import InMemoryJobStore
 from adapters.postgres.event_store import PostgresEventStore
 from adapters.postgres.read_models import PostgresReadModels
@@ -73,7 +72,7 @@ def validation_policy_from(settings: Settings) -> ValidationPolicy:
     )
 
 
-def strategy_sandbox(settings: Settings) -> Iterator[StrategySandbox]:
+def open_strategy_sandbox(settings: Settings) -> Iterator[StrategySandbox]:
     """Generated code runs in a confined worker process unless config says the code is trusted."""
     config = settings.validation.sandbox
     sandbox: StrategySandbox
@@ -112,14 +111,13 @@ class Container(containers.DeclarativeContainer):
 
     backtest_costs = providers.Singleton(backtest_costs_from, settings)
     backtest_engine = providers.Singleton(vectorbt_engine)
-    strategy_loader = providers.Singleton(InProcessStrategyLoader)
+    strategy_sandbox = providers.Resource(open_strategy_sandbox, settings)
     candle_files = providers.Factory(FileCandleSource)
     funding_files = providers.Factory(FileFundingSource)
     run_backtest = providers.Factory(
         RunBacktest, engine=backtest_engine, repository=strategy_repository, register=register_strategy,
-        loader=strategy_loader, read_models=read_models, clock=clock, costs=backtest_costs,
+        sandbox=strategy_sandbox, read_models=read_models, clock=clock, costs=backtest_costs,
     )
-    strategy_sandbox = providers.Resource(strategy_sandbox, settings)
     validation_policy = providers.Singleton(validation_policy_from, settings)
     validate_strategy = providers.Factory(
         ValidateStrategy, sandbox=strategy_sandbox, engine=backtest_engine, register=register_strategy,

@@ -51,4 +51,4 @@ class InProcessSandbox:
             where = f"line {refusal.line}: " if refusal.line else ""
             violations = tuple(Violation(v["rule"], v["line"], v["message"]) for v in refusal.violations)
             raise SandboxRejection(refusal.kind, f"{origin}: {where}{refusal.reason}",  # type: ignore[arg-type]
-                                   violations) from None
+                                   violations, refusal.line) from None

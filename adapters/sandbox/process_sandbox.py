@@ -85,7 +85,7 @@ class ProcessSandbox:
         if self._screen_code:
             violations = screen(message["code"], origin)
             if violations:
-                raise SandboxRejection("screen", f"{origin}: {violations[0]}", tuple(violations))
+                raise SandboxRejection("screen", f"{origin}: {violations[0]}", tuple(violations), violations[0].line)
         message["cpu_seconds"] = self.limits.cpu_seconds
         message["guarded"] = self._screen_code
         with self._lock:
@@ -109,7 +109,8 @@ class ProcessSandbox:
             kind = header.get("kind") if header.get("kind") in _KINDS else "crash"
             if kind == "memory":
                 self._discard()  # a worker that ran out of memory may be in a bad state
-        raise SandboxRejection(kind, f"{origin}: {_reason(header)}", _violations(header.get("violations")))
+        line = header.get("line") if isinstance(header.get("line"), int) else None
+        raise SandboxRejection(kind, f"{origin}: {_reason(header)}", _violations(header.get("violations")), line)
 
     def _ensure(self) -> WorkerProcess:
         if self._worker is None or not self._worker.alive:

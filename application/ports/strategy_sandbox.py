@@ -26,11 +26,13 @@ crash: the worker process died otherwise."""
 class SandboxRejection(InvalidStrategy):
     """The sandbox refused or stopped the code; `reason` is one line, `violations` the screen's findings."""
 
-    def __init__(self, kind: RejectionKind, reason: str, violations: tuple[Violation, ...] = ()) -> None:
+    def __init__(self, kind: RejectionKind, reason: str, violations: tuple[Violation, ...] = (),
+                 line: int | None = None) -> None:
         super().__init__(reason)
         self.kind: RejectionKind = kind
         self.reason = reason
         self.violations = violations
+        self.line = line
 
 
 @dataclass(frozen=True)

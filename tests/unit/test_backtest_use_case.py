@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adapters.inprocess.strategy_loader import InProcessStrategyLoader
+from adapters.inprocess.sandbox import InProcessSandbox
 from adapters.memory.clock import ManualClock
 from adapters.memory.event_store import InMemoryEventStore
 from adapters.memory.job_store import InMemoryJobStore
@@ -20,12 +20,13 @@ from adapters.threads.runner import InlineTaskRunner
 from application.backtest import BacktestRequest, RunBacktest
 from application.backtest_jobs import BacktestJobs
 from application.ports.jobs import JobNotFound
+from application.ports.strategy_sandbox import SandboxRejection
 from application.projections.read_models import ALL_PROJECTIONS
 from application.projections.runner import ProjectionRunner
 from application.register_strategy import RegisterStrategy
 from application.strategy_repository import StrategyNotFound, StrategyRepository
 from domain.backtest import BacktestRun, Costs, InsufficientData, InvalidMarketData
-from domain.errors import InvalidSignal, InvalidStrategy
+from domain.errors import InvalidStrategy
 from domain.metrics import METRIC_NAMES
 from tests import reference_simulator
 
@@ -76,7 +77,7 @@ def backtest(store: InMemoryEventStore, read_models: InMemoryReadModels) -> RunB
     repository = StrategyRepository(store)
     ids = (f"bt-{i}" for i in itertools.count(1))
     return RunBacktest(ReferenceEngine(), repository, RegisterStrategy(repository, ManualClock(NOW)),
-                       InProcessStrategyLoader(), read_models, ManualClock(NOW), COSTS, new_id=lambda: next(ids))
+                       InProcessSandbox(), read_models, ManualClock(NOW), COSTS, new_id=lambda: next(ids))
 
 
 def code(name: str) -> str:
@@ -144,8 +145,9 @@ def test_bad_input_is_refused_with_a_clear_reason(backtest: RunBacktest) -> None
     with pytest.raises(InsufficientData, match="needs more than 49 bars"):
         backtest.execute(BacktestRequest(code=code("mom_ema_cross.py")), Candles(bars=40))
     broken = code("mom_ema_cross.py").replace('"size": 0.5', '"size": 2.0')
-    with pytest.raises(InvalidSignal, match="column 'size'"):
+    with pytest.raises(SandboxRejection, match="column 'size'") as refused:
         backtest.execute(BacktestRequest(code=broken), Candles())
+    assert refused.value.kind == "contract"
     with pytest.raises(InvalidStrategy, match="not both"):
         BacktestRequest(code="x", strategy="y")
 
