@@ -18,7 +18,8 @@ from tests.sandbox_cases import HEADER
 from tests.validation_support import validator
 
 GRID = 'default_params = {"lag": 1, "size": 0.5}\n    param_grid = {"lag": [1, 2, 3]}'
-FOLLOWER = HEADER.replace('default_params = {"period": 5}', GRID) + '''        moved = df["close"].diff(self.params["lag"])
+FOLLOWER = HEADER.replace('default_params = {"period": 5}', GRID) + '''\
+        moved = df["close"].diff(self.params["lag"])
         return pd.DataFrame({"long_entry": moved > 0, "short_entry": moved < 0, "exit": False,
                              "size": self.params["size"], "sl_pct": np.nan, "tp_pct": np.nan}, index=df.index)
 '''
