@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/event_store.py
 	$(BIN)/python bench/market_data.py --seconds 5
 	$(BIN)/python bench/backtest.py
+	$(BIN)/python bench/validation.py
 
 clean-var:
 	rm -rf var

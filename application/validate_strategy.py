@@ -103,7 +103,10 @@ class ValidateStrategy:
         report.strategy_name = info.class_name
         frames = self._frames(request, candles, info, report)
         step(0.15, "dynamic lookahead check")
-        if not self._prefix_check(request, info, frames, report) or not report.ast_ok:
+        invariant = self._prefix_check(request, info, frames, report)
+        if invariant is None:
+            return
+        if not invariant or not report.ast_ok:
             report.reject("lookahead: the strategy reads future bars")
             return
         step(0.4, "backtest")
@@ -147,7 +150,8 @@ class ValidateStrategy:
         return frames
 
     def _prefix_check(self, request: ValidationRequest, info: StrategyInfo, frames: Mapping[str, pd.DataFrame],
-                      report: ValidationReport) -> bool:
+                      report: ValidationReport) -> bool | None:
+        """Whether signals are prefix invariant; None when the sandbox stopped the strategy."""
         df = next(iter(frames.values())).iloc[-self._policy.prefix_max_bars:]
         cuts = cut_points(len(df), info.warmup_bars, self._policy.cut_points)
         try:
@@ -155,7 +159,7 @@ class ValidateStrategy:
                 computed = self._sandbox.signals(request.code, request.origin, request.params, prefix_frames(df, cuts))
         except SandboxRejection as rejection:
             self._sandbox_failed(report, rejection)
-            return False
+            return None
         difference = first_difference(computed, cuts)
         report.prefix_ok = difference is None
         if difference is not None:

@@ -8,7 +8,9 @@ and only the allowed modules can be imported.
 from __future__ import annotations
 
 import builtins
+import dis
 import math
+import sys
 import traceback
 import types
 from collections.abc import Mapping
@@ -30,11 +32,23 @@ class Refusal(Exception):
         self.kind, self.reason, self.line, self.violations = kind, reason, line, violations or []
 
 
+_IMPORT_NAME = dis.opmap["IMPORT_NAME"]
+
+
 def _guarded_import(name: str, globals_: object = None, locals_: object = None, fromlist: object = (),
                     level: int = 0) -> types.ModuleType:
-    if level != 0 or not module_allowed(name):
+    """Import statements in strategy code are held to the allowlist.
+
+    numpy and pandas import their own internals lazily from C (`ndarray.max` imports
+    numpy._core._methods on first use), and C code finds `__import__` in the builtins of the
+    calling Python frame, which is the strategy's. Those imports are not statements of the
+    strategy: the caller's current instruction tells them apart.
+    """
+    caller = sys._getframe(1)
+    statement = caller.f_code.co_code[caller.f_lasti] == _IMPORT_NAME
+    if statement and (level != 0 or not module_allowed(name)):
         raise ImportError(f"import of {name!r} is not allowed in the sandbox")
-    return __import__(name, globals_, locals_, fromlist or (), 0)  # type: ignore[arg-type]
+    return __import__(name, globals_, locals_, fromlist or (), level)  # type: ignore[arg-type]
 
 
 def _safe_builtins() -> dict[str, Any]:

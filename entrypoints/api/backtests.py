@@ -1,20 +1,21 @@
 """POST /backtests starts a backtest job (202 and its id); GET /backtests/{id} reports progress and result.
 
-Only stored strategies can be backtested here: accepting source code over HTTP would let any
-client run code in this process. Register a file with `sixbtc backtest FILE` (or the pipeline)
-first. Results also land as BacktestCompleted events, in the backtest_results read model.
+Only stored strategies can be backtested here (their code runs in the sandbox worker, never in
+this process); code sent over HTTP goes through POST /validations, which stores it. Register a
+file with `sixbtc backtest FILE` (or the pipeline) first. Results also land as BacktestCompleted
+events, in the backtest_results read model.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from application.backtest import BacktestRequest
-from application.ports.jobs import Job, JobNotFound
+from application.ports.jobs import JobNotFound
+from entrypoints.api.job_views import JobView
 
 router = APIRouter(tags=["backtests"])
 
@@ -29,15 +30,8 @@ class BacktestIn(BaseModel):
     funding: str | None = Field(None, description="funding-rate Parquet file or folder on the server")
 
 
-class BacktestJobView(BaseModel):
-    id: str
-    status: Literal["queued", "running", "done", "failed"]
-    progress: float
-    stage: str
-    created_at: datetime
-    updated_at: datetime
-    result: dict[str, Any] | None = Field(None, description="when done: metrics and every trade")
-    error: str | None = None
+class BacktestJobView(JobView):
+    """A backtest job; `result` is the metrics and every trade."""
 
 
 @router.post("/backtests", status_code=202, response_model=BacktestJobView, summary="Start a backtest job")
@@ -55,7 +49,7 @@ def start_backtest(body: BacktestIn, request: Request, response: Response) -> Ba
         raise HTTPException(422, str(exc)) from None
     job = container.backtest_jobs().start(backtest, candles, funding)
     response.headers["Location"] = f"/backtests/{job.job_id}"
-    return _view(job)
+    return BacktestJobView.of(job)
 
 
 @router.get("/backtests/{job_id}", response_model=BacktestJobView, summary="A backtest job's progress and result")
@@ -64,9 +58,5 @@ def get_backtest(job_id: str, request: Request) -> BacktestJobView:
         job = request.app.state.container.backtest_jobs().status(job_id)
     except JobNotFound as exc:
         raise HTTPException(404, str(exc)) from None
-    return _view(job)
+    return BacktestJobView.of(job)
 
-
-def _view(job: Job) -> BacktestJobView:
-    return BacktestJobView(id=job.job_id, status=job.status, progress=job.progress, stage=job.stage,
-                           created_at=job.created_at, updated_at=job.updated_at, result=job.result, error=job.error)

@@ -8,14 +8,14 @@ the validation_results read model.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
-from application.ports.jobs import Job, JobNotFound
+from application.ports.jobs import JobNotFound
 from application.validate_strategy import ValidationRequest
+from entrypoints.api.job_views import JobView
 
 router = APIRouter(tags=["validations"])
 
@@ -42,15 +42,8 @@ class ValidationIn(BaseModel):
         return self
 
 
-class ValidationJobView(BaseModel):
-    id: str
-    status: Literal["queued", "running", "done", "failed"]
-    progress: float
-    stage: str
-    created_at: datetime
-    updated_at: datetime
-    result: dict[str, Any] | None = Field(None, description="when done: the report (as `sixbtc validate --json`)")
-    error: str | None = None
+class ValidationJobView(JobView):
+    """A validation job; `result` is the report, as `sixbtc validate --json`."""
 
 
 @router.post("/validations", status_code=202, response_model=ValidationJobView, summary="Start a validation job")
@@ -72,7 +65,7 @@ def start_validation(body: ValidationIn, request: Request, response: Response) -
         raise HTTPException(422, str(exc)) from None
     job = container.validation_jobs().start(validation, candles)
     response.headers["Location"] = f"/validations/{job.job_id}"
-    return _view(job)
+    return ValidationJobView.of(job)
 
 
 @router.get("/validations/{job_id}", response_model=ValidationJobView, summary="A validation job's progress and result")
@@ -81,7 +74,7 @@ def get_validation(job_id: str, request: Request) -> ValidationJobView:
         job = request.app.state.container.validation_jobs().status(job_id)
     except JobNotFound as exc:
         raise HTTPException(404, str(exc)) from None
-    return _view(job)
+    return ValidationJobView.of(job)
 
 
 def _stored(container: Any, wanted: str) -> tuple[str, str]:
@@ -91,7 +84,3 @@ def _stored(container: Any, wanted: str) -> tuple[str, str]:
         raise HTTPException(404, f"no stored strategy named {wanted!r} (nor with that id); see GET /strategies")
     return str(rows[0]["code"]), str(rows[0]["name"])
 
-
-def _view(job: Job) -> ValidationJobView:
-    return ValidationJobView(id=job.job_id, status=job.status, progress=job.progress, stage=job.stage,
-                             created_at=job.created_at, updated_at=job.updated_at, result=job.result, error=job.error)
