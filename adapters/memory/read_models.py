@@ -29,6 +29,8 @@ class InMemoryReadModels:
             for change in changes:
                 table = self._tables.setdefault(change.table, {})
                 key = tuple(change.key.values())
+                if not change.insert and key not in table:
+                    continue
                 row = table.setdefault(key, dict(change.key))
                 row.update(copy.deepcopy(dict(change.values)))
             self._checkpoints[projection] = up_to_position

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from psycopg2.extras import Json, execute_values
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.engine import Connection, Engine
 
@@ -31,8 +32,8 @@ class PostgresReadModels:
         with self._begin() as conn:
             if self._lock_checkpoint(conn, projection) >= up_to_position:
                 return False
-            for table, columns, rows in _merged_batches(changes):
-                _upsert(conn, table, columns, rows)
+            for table, columns, rows, insert in _merged_batches(changes):
+                (_upsert if insert else _update)(conn, table, columns, rows)
             conn.execute(
                 projection_checkpoints.update()
                 .where(projection_checkpoints.c.name == projection)
@@ -90,20 +91,23 @@ def _table(name: str) -> sa.Table:
         raise ValueError(f"unknown read-model table {name!r}") from None
 
 
-def _merged_batches(changes: Sequence[Upsert]) -> list[tuple[str, tuple[str, ...], list[dict[str, Any]]]]:
+def _merged_batches(changes: Sequence[Upsert]) -> list[tuple[str, tuple[str, ...], list[dict[str, Any]], bool]]:
     """Fold changes to the same row into one (later values win), then group by column set.
 
     One INSERT ... ON CONFLICT may not touch a row twice, and grouping lets psycopg2 send
     thousands of rows per statement.
     """
     merged: dict[tuple[str, tuple[Any, ...]], dict[str, Any]] = {}
+    inserts: set[tuple[str, tuple[Any, ...]]] = set()
     for change in changes:
-        row = merged.setdefault((change.table, tuple(change.key.items())), dict(change.key))
-        row.update(change.values)
-    groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
-    for (table, _), row in merged.items():
-        groups.setdefault((table, tuple(sorted(row))), []).append(row)
-    return [(table, columns, rows) for (table, columns), rows in groups.items()]
+        where = (change.table, tuple(change.key.items()))
+        merged.setdefault(where, dict(change.key)).update(change.values)
+        if change.insert:
+            inserts.add(where)
+    groups: dict[tuple[str, tuple[str, ...], bool], list[dict[str, Any]]] = {}
+    for where, row in merged.items():
+        groups.setdefault((where[0], tuple(sorted(row)), where in inserts), []).append(row)
+    return [(table, columns, rows, insert) for (table, columns, insert), rows in groups.items()]
 
 
 def _upsert(conn: Connection, table_name: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
@@ -122,6 +126,26 @@ def _upsert(conn: Connection, table_name: str, columns: tuple[str, ...], rows: l
     ]
     with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
         execute_values(cursor, sql, values, page_size=1000)
+
+
+def _update(conn: Connection, table_name: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """UPDATE ... FROM (VALUES ...): rows whose key is absent are left absent."""
+    table = _table(table_name)
+    keys = [c.name for c in table.primary_key.columns]
+    updates = [c for c in columns if c not in keys]
+    if not updates:
+        return
+    dialect = postgresql.dialect()
+    template = "(" + ", ".join(f"CAST(%s AS {table.c[c].type.compile(dialect=dialect)})" for c in columns) + ")"
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = (f'UPDATE "{table.name}" AS t SET ' + ", ".join(f'"{c}" = v."{c}"' for c in updates)
+           + f" FROM (VALUES %s) AS v({names}) WHERE " + " AND ".join(f't."{k}" = v."{k}"' for k in keys))
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSONB)}
+    values = [
+        tuple(Json(row[c], dumps=_dumps) if c in json_columns else row[c] for c in columns) for row in rows
+    ]
+    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        execute_values(cursor, sql, values, template=template, page_size=1000)
 
 
 def _dumps(value: Any) -> str:

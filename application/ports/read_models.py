@@ -9,11 +9,16 @@ from typing import Any, Protocol, runtime_checkable
 
 @dataclass(frozen=True)
 class Upsert:
-    """Insert the row, or update only the given columns of the row with this key."""
+    """Insert the row, or update only the given columns of the row with this key.
+
+    `insert=False` only updates: no row with this key, no change. A projection uses it to add
+    facts to rows another event creates, without a partial row standing in for a missing one.
+    """
 
     table: str
     key: Mapping[str, Any]
     values: Mapping[str, Any]
+    insert: bool = True
 
 
 @runtime_checkable

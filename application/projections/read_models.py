@@ -95,7 +95,7 @@ def validation_status(e: ev.StrategyValidated | ev.StrategyRejected, _: Recorded
         return []
     status = "VALIDATED" if isinstance(e, ev.StrategyValidated) else "REJECTED"
     return [Upsert("strategies", {"strategy_id": e.strategy_id},
-                   {"validation_status": status, "latest_validation_id": e.aggregate_id})]
+                   {"validation_status": status, "latest_validation_id": e.aggregate_id}, insert=False)]
 
 
 VALIDATION_RESULTS = Projection(

@@ -1,7 +1,9 @@
 """`sixbtc demo`: the main job end to end, offline. It grows with each issue.
 
 Today: start (or find) PostgreSQL, migrate, register the example strategies through the
-RegisterStrategy use case (events appended), bring the projections up to date and print them.
+RegisterStrategy use case (events appended), run each through the validation gate (sandbox,
+both lookahead checks, shuffle test) and backtest it on the synthetic market, bring the
+projections up to date and print them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rich.table import Table
 from adapters.postgres.engine import describe
 from adapters.synthetic.candle_source import SyntheticCandleSource
 from application.backtest import BacktestRequest
+from application.validate_strategy import ValidationRequest
 from entrypoints.cli.context import app_container
 from entrypoints.container import Container
 
@@ -40,13 +43,16 @@ def _demo(args: argparse.Namespace) -> int:
         engine = container.database()
         console.print(f"[bold]database[/bold] {describe(engine.url)} (migrated)")
         register = container.register_strategy()
-        strategy_ids = []
+        strategy_ids, codes = [], []
         for path in files:
             outcome = register.execute(path.read_text(encoding="utf-8"), generator="example", origin=path.name)
             verb = "registered" if outcome.created else "already stored"
             console.print(f"  {verb}: {outcome.name} from {path.name}")
             strategy_ids.append(outcome.strategy_id)
-        _backtest(console, container, strategy_ids)  # ids: the read model may not have caught up yet
+            codes.append((path.name, path.read_text(encoding="utf-8")))
+        candles = _market(container)
+        _validate(console, container, codes, candles)
+        _backtest(console, container, strategy_ids, candles)  # ids: the read model may not have caught up yet
         caught_up = container.projection_runner().catch_up()
         console.print(f"[bold]projections[/bold] applied {caught_up.events_seen} new events, "
                       f"now at position {caught_up.position}")
@@ -54,12 +60,36 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _backtest(console: Console, container: Container, strategy_ids: list[str]) -> None:
-    """Backtest every example on the offline synthetic market; results become BacktestCompleted."""
+def _market(container: Container) -> SyntheticCandleSource:
     end = container.clock().now().replace(hour=0, minute=0, second=0, microsecond=0)
-    candles = SyntheticCandleSource(end=end, days=SYNTHETIC_DAYS, seed=7, symbols=("BTC", "ETH"))
-    table = Table(title=f"backtests on the SYNTHETIC market (seeded, offline), last {BACKTEST_DAYS} days to "
-                        f"{end:%Y-%m-%d}: not real prices")
+    return SyntheticCandleSource(end=end, days=SYNTHETIC_DAYS, seed=7, symbols=("BTC", "ETH"))
+
+
+def _validate(console: Console, container: Container, codes: list[tuple[str, str]],
+              candles: SyntheticCandleSource) -> None:
+    """The validation gate on every example, in the sandbox; outcomes become validation events."""
+    table = Table(title="validation gate (sandbox worker, lookahead checks, shuffle test) on the SYNTHETIC market")
+    for column in ("file", "sandbox", "lookahead free", "shuffle p", "deflated SR", "verdict"):
+        table.add_column(column)
+    validate = container.validate_strategy()
+    for name, code in codes:
+        report = validate.execute(ValidationRequest(code=code, origin=name, days=BACKTEST_DAYS), candles)
+        table.add_row(name, _yes(report.sandbox_ok), _yes(report.lookahead_free),
+                      _num(report.shuffle.p_value if report.shuffle else None),
+                      _num(report.deflated.dsr if report.deflated else None),
+                      "passed" if report.passed else "rejected: " + ", ".join(r.split(":")[0] for r in report.reasons))
+    console.print(table)
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "NO"
+
+
+def _backtest(console: Console, container: Container, strategy_ids: list[str],
+              candles: SyntheticCandleSource) -> None:
+    """Backtest every example on the offline synthetic market; results become BacktestCompleted."""
+    table = Table(title=f"backtests on the SYNTHETIC market (seeded, offline), last {BACKTEST_DAYS} days: "
+                        "not real prices")
     for column in ("strategy", "tf", "trades", "return", "sharpe", "max dd", "win rate"):
         table.add_column(column)
     run = container.run_backtest()
@@ -77,9 +107,10 @@ def _num(value: object) -> str:
 
 def _print_strategies(console: Console, rows: list[dict]) -> None:
     table = Table(title="strategies (read model)")
-    for column in ("name", "type", "tf", "status", "generator", "created"):
+    for column in ("name", "type", "tf", "status", "validation", "generator", "created"):
         table.add_column(column)
     for row in sorted(rows, key=lambda r: r["created_at"]):
-        table.add_row(row["name"], row["strategy_type"], row["timeframe"], row["status"], row["generator"],
+        table.add_row(row["name"], row["strategy_type"], row["timeframe"], row["status"],
+                      row.get("validation_status") or "-", row["generator"],
                       row["created_at"].strftime("%Y-%m-%d %H:%M:%S UTC"))
     console.print(table)

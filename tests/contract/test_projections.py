@@ -13,7 +13,7 @@ from application.projections.runner import ProjectionRunner
 from domain import events as ev
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
-TABLES = ("strategies", "backtest_results", "live_trades", "performance_snapshots")
+TABLES = ("strategies", "backtest_results", "live_trades", "performance_snapshots", "validation_results")
 
 
 def history(seed: int, strategies: int = 12) -> list[ev.DomainEvent]:
@@ -34,6 +34,15 @@ def history(seed: int, strategies: int = 12) -> list[ev.DomainEvent]:
             max_drawdown=rng.uniform(0, 0.3), expectancy=rng.uniform(-0.01, 0.02), metrics={"profit_factor": 1.3},
         ))
         out.append(ev.StrategyTested(aggregate_id=sid, occurred_at=at, backtest_id=bt))
+        if n % 3 == 0:
+            report = {"sandbox_ok": True, "ast_ok": True, "lookahead_free": n % 2 == 0, "shuffle_p_value": 0.01}
+            if n % 2 == 0:
+                out.append(ev.StrategyValidated(aggregate_id=f"val-{n}", occurred_at=at, strategy_id=sid,
+                                                origin=f"{sid}.py", code_sha256="ab", report=report))
+            else:
+                out.append(ev.StrategyRejected(aggregate_id=f"val-{n}", occurred_at=at, strategy_id=sid,
+                                               origin=f"{sid}.py", code_sha256="cd", report=report,
+                                               reasons=("lookahead: the strategy reads future bars",)))
         if n % 2 == 0:
             out.append(ev.StrategySelected(aggregate_id=sid, occurred_at=at, score=rng.uniform(50, 90), rank=n))
         if n % 4 == 0:
@@ -52,6 +61,9 @@ def history(seed: int, strategies: int = 12) -> list[ev.DomainEvent]:
                     realized_pnl=float(k), unrealized_pnl=0.0, peak_equity=100 + k, drawdown=0.0,
                     daily_pnl=float(k), open_positions=0,
                 ))
+        if n == 5:
+            out.append(ev.StrategyRejected(aggregate_id="val-unparsed", occurred_at=at, strategy_id=None,
+                                           origin="broken.py", code_sha256="ef", reasons=("sandbox: syntax",)))
         if n % 6 == 0:
             out.append(ev.StrategyRetired(aggregate_id=sid, occurred_at=at, reason="daily loss over 10%"))
     return out
@@ -95,6 +107,22 @@ def test_catch_up_is_incremental_and_idempotent(store: EventStore, read_models: 
     assert runner.catch_up().events_seen == len(events) - half
     head = store.head_position()
     assert all(read_models.checkpoint(p.name) == head for p in ALL_PROJECTIONS)
+
+
+def test_update_only_changes_touch_existing_rows_and_never_insert(read_models: ReadModelStore) -> None:
+    from application.ports.read_models import Upsert
+
+    created = Upsert("strategies", {"strategy_id": "x"}, {"status": "PENDING", "name": "n"})
+    assert read_models.apply("strategies", 1, [created])
+    validated = Upsert("strategies", {"strategy_id": "x"}, {"validation_status": "VALIDATED"}, insert=False)
+    orphan = Upsert("strategies", {"strategy_id": "y"}, {"validation_status": "REJECTED"}, insert=False)
+    assert read_models.apply("strategies", 2, [validated, orphan])
+    (row,) = read_models.rows("strategies")
+    assert (row["strategy_id"], row["status"], row["validation_status"]) == ("x", "PENDING", "VALIDATED")
+    together = [Upsert("strategies", {"strategy_id": "z"}, {"status": "PENDING"}),
+                Upsert("strategies", {"strategy_id": "z"}, {"validation_status": "REJECTED"}, insert=False)]
+    assert read_models.apply("strategies", 3, together)
+    assert read_models.rows("strategies", {"strategy_id": "z"})[0]["validation_status"] == "REJECTED"
 
 
 def test_a_batch_applied_twice_counts_once(read_models: ReadModelStore) -> None:
