@@ -82,10 +82,13 @@ def test_demo_leaves_events_and_projection_in_postgres(pg_url: URL, tmp_path: Pa
         rows = conn.execute(sa.text("SELECT count(*) FROM strategies")).scalar()
         total = conn.execute(sa.text("SELECT count(*) FROM events")).scalar()
         backtests = conn.execute(sa.text("SELECT count(*) FROM backtest_results")).scalar()
+        validations = conn.execute(sa.text("SELECT count(*) FROM validation_results")).scalar()
+        statuses = conn.execute(sa.text("SELECT count(*) FROM strategies WHERE validation_status IS NOT NULL")).scalar()
     engine.dispose()
     examples = len(list((REPO / "examples" / "strategies").glob("*.py")))
     assert events == examples and rows == examples
     assert backtests == 2 * examples  # each demo run backtests every example on the synthetic market
+    assert validations == 2 * examples and statuses == examples  # and validates each in the sandbox
     assert "SYNTHETIC" in first.stdout
     rebuilt = sixbtc("db", "rebuild-projections", env=env)
     assert rebuilt.returncode == 0 and f"from {total} events" in rebuilt.stdout
