@@ -132,11 +132,18 @@ def seccomp(extra_denied: Iterable[str] = ()) -> bool:
     return True
 
 
-def readable_roots() -> list[str]:
-    """Where Python, its libraries and our `domain` package live: the worker reads nothing else."""
+def readable_roots(project_root: str) -> list[str]:
+    """Where Python, its libraries and our `domain` package live: the worker reads nothing else.
+
+    The project folder itself is left out (its `.env`, `var/` and `data/` are not the strategy's
+    business); only the `domain` package inside it is readable, and the virtual environment when
+    it lives there.
+    """
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, "/usr/lib", "/usr/lib64", "/lib", "/lib64",
              "/usr/share/zoneinfo", "/dev/null", "/dev/urandom"}
     roots.update(p for p in sys.path if p and os.path.isdir(p))
+    project = os.path.realpath(project_root)
+    roots = {r for r in roots if os.path.realpath(r) != project}
     domain = sys.modules.get("domain")
     if domain is not None and domain.__file__:
         roots.add(os.path.dirname(domain.__file__))

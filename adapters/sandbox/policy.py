@@ -33,7 +33,7 @@ FORBIDDEN_ATTRIBUTES: frozenset[str] = frozenset({
     # file and network IO of pandas and numpy
     "to_csv", "to_pickle", "to_parquet", "to_json", "to_sql", "to_excel", "to_hdf", "to_feather", "to_html",
     "to_clipboard", "to_latex", "to_markdown", "to_stata", "to_xml", "to_orc", "to_gbq", "tofile", "save",
-    "savez", "savez_compressed", "savetxt", "load", "loadtxt", "fromfile", "genfromtxt", "fromregex", "memmap",
+    "savez", "savez_compressed", "savetxt", "load", "dump", "loadtxt", "fromfile", "genfromtxt", "fromregex", "memmap",
     "open_memmap", "DataSource", "HDFStore", "ExcelWriter", "ExcelFile",
     # global state and code evaluation
     "set_option", "reset_option", "option_context", "seterr", "setbufsize", "set_printoptions", "eval", "query",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from adapters.sandbox.screen import screen
-from adapters.sandbox.wire import WireError, decode_frames
+from adapters.sandbox.wire import BYTES_PER_ROW, WireError, decode_frames
 from adapters.sandbox.worker_process import SandboxLimits, WorkerDied, WorkerProcess
 from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo
 from domain.errors import InvalidSignal
@@ -92,10 +92,11 @@ class ProcessSandbox:
             worker = self._ensure()
             if frames is not None and message["data_key"] not in worker.sent_data:
                 message["frames"] = dict(frames)
+            expected = sum(len(f) for f in frames.values()) * BYTES_PER_ROW if frames is not None else 0
             try:
-                header, payload = worker.request(message)
+                header, payload = worker.request(message, expected)
                 if header.get("kind") == "missing_data" and frames is not None:
-                    header, payload = worker.request({**message, "frames": dict(frames)})
+                    header, payload = worker.request({**message, "frames": dict(frames)}, expected)
             except WorkerDied as died:
                 self._discard()
                 raise SandboxRejection(died.kind, f"{origin}: {died.reason}") from None  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ MAX_HEADER = 1 << 20
 MAX_PAYLOAD = 1 << 31
 _DTYPES = {"bool": np.dtype(np.uint8), "float64": np.dtype("<f8")}
 COLUMN_DTYPES = {c: ("bool" if c in FLAG_COLUMNS else "float64") for c in SIGNAL_COLUMNS}
+BYTES_PER_ROW = sum(_DTYPES[d].itemsize for d in COLUMN_DTYPES.values())
 
 
 class WireError(RuntimeError):

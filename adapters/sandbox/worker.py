@@ -130,7 +130,8 @@ def main() -> None:
     os.chdir(args.home)
     layers: dict[str, Any] = {"pid": os.getpid()}
     confinement.apply_rlimits(args.memory_mb * 1024 * 1024)
-    layers["landlock"] = confinement.landlock(args.home, confinement.readable_roots())
+    project_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(confinement.__file__))))
+    layers["landlock"] = confinement.landlock(args.home, confinement.readable_roots(project_root))
     layers["seccomp"] = confinement.seccomp()
     replies.write(encode_reply({"ok": True, "hello": layers}))
     replies.flush()

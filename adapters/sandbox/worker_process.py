@@ -74,7 +74,8 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self._process.poll() is None
 
-    def request(self, message: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    def request(self, message: dict[str, Any], max_payload: int = 0) -> tuple[dict[str, Any], bytes]:
+        """The reply to `message`; a reply carrying more than `max_payload` bytes kills the worker."""
         stdin = self._process.stdin
         assert stdin is not None
         try:
@@ -82,9 +83,9 @@ class WorkerProcess:
             stdin.flush()
         except (BrokenPipeError, OSError):
             raise self._death() from None
-        return self._reply(self.limits.wall_seconds)
+        return self._reply(self.limits.wall_seconds, max_payload)
 
-    def _reply(self, timeout: float) -> tuple[dict[str, Any], bytes]:
+    def _reply(self, timeout: float, max_payload: int = 0) -> tuple[dict[str, Any], bytes]:
         deadline = time.monotonic() + timeout
         size = struct.unpack("<I", self._read(4, deadline))[0]
         if size > MAX_HEADER:
@@ -98,9 +99,9 @@ class WorkerProcess:
         if not isinstance(header, dict) or not isinstance(header.get("payload"), int):
             self.kill()
             raise WireError("worker reply header is malformed")
-        if not 0 <= header["payload"] <= MAX_PAYLOAD:
+        if not 0 <= header["payload"] <= min(max_payload, MAX_PAYLOAD):
             self.kill()
-            raise WireError("worker reply payload is too large")
+            raise WireError("worker reply payload is larger than the frames asked for")
         return header, self._read(header["payload"], deadline)
 
     def _read(self, size: int, deadline: float) -> bytes:

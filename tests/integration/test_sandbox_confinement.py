@@ -86,6 +86,15 @@ def test_without_the_screen_exec_reads_and_writes_outside_fail(unscreened: Proce
     assert not target.exists() and secret.read_text() == "host secret"
 
 
+def test_without_the_screen_the_project_folder_is_unreadable(unscreened: ProcessSandbox) -> None:
+    """Its .env holds keys; only the domain package (and a venv inside it) may be read."""
+    project = Path(__file__).resolve().parents[2]
+    assert (project / "pyproject.toml").is_file()
+    refused = run(unscreened, f"        open({str(project / 'pyproject.toml')!r}).read()\n")
+    assert refused is not None and "Permission denied" in str(refused)
+    assert run(unscreened, f"        open({str(project / 'domain' / 'strategy.py')!r}).read()\n") is None
+
+
 def test_the_private_folder_is_writable_and_removed_afterwards(tmp_path: Path) -> None:
     sandbox = ProcessSandbox(LIMITS, screen_code=False)
     home = None
