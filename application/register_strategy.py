@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from application.ports.clock import Clock
 from application.strategy_repository import StrategyRepository
@@ -32,15 +34,17 @@ class RegisterStrategy:
         self._clock = clock
 
     def execute(self, code: str, *, generator: str, origin: str = "<strategy>",
-                prompt: str | None = None, pattern_id: str | None = None) -> Registered:
+                prompt: str | None = None, pattern_id: str | None = None, name: str | None = None,
+                strategy_id: str | None = None, provenance: Mapping[str, Any] | None = None) -> Registered:
+        """`name`/`strategy_id` default to ones derived from the code; the generator passes its own."""
         header = read_header(code, origin)
-        strategy_id = strategy_id_for(code)
-        name = f"{header.strategy_type}_{header.class_name}_{strategy_id[:8]}"
+        strategy_id = strategy_id or strategy_id_for(code)
+        name = name or f"{header.strategy_type}_{header.class_name}_{strategy_id[:8]}"
         if self._repository.exists(strategy_id):
             return Registered(strategy_id, name, created=False)
         strategy = Strategy.generate(
             strategy_id, name, header.strategy_type, header.timeframe, code, generator,
-            prompt=prompt, pattern_id=pattern_id, at=self._clock.now(),
+            prompt=prompt, pattern_id=pattern_id, provenance=provenance, at=self._clock.now(),
         )
         self._repository.save(strategy, correlation_id=strategy_id)
         return Registered(strategy_id, name, created=True)

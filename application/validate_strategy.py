@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -60,6 +60,9 @@ class ValidationRequest:
     sharpe_variance: float = 0.0
     """How many strategies were tried in this one's batch, and the variance of their per-bar Sharpe ratios."""
     register: bool = True
+    scope: Literal["full", "code"] = "full"
+    """"code": stop after the sandbox and both lookahead checks (the generator's gate)."""
+    record: bool = True
 
 
 class ValidateStrategy:
@@ -82,7 +85,8 @@ class ValidateStrategy:
         self._run(request, candles, report, step)
         if request.register:
             self._identify(request, report)
-        self._record(report)
+        if request.record:
+            self._record(report)
         step(1.0, "done")
         return report
 
@@ -101,6 +105,7 @@ class ValidateStrategy:
             return
         report.sandbox_ok = True
         report.strategy_name = info.class_name
+        report.declared = (info.strategy_type, info.timeframe)
         frames = self._frames(request, candles, info, report)
         step(0.15, "dynamic lookahead check")
         invariant = self._prefix_check(request, info, frames, report)
@@ -108,6 +113,8 @@ class ValidateStrategy:
             return
         if not invariant or not report.ast_ok:
             report.reject("lookahead: the strategy reads future bars")
+            return
+        if request.scope == "code":
             return
         step(0.4, "backtest")
         try:

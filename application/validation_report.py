@@ -30,6 +30,8 @@ class ValidationReport:
     error: str | None = None
     reasons: list[str] = field(default_factory=list)
     timeframe: str | None = None
+    declared: tuple[str, str] | None = None
+    """The strategy's own (type, timeframe), as its class declares them."""
     symbols: list[str] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -71,5 +73,6 @@ class ValidationReport:
         """The stored facts: everything but timings (which differ run to run)."""
         found = self.to_json_dict()
         found.pop("stage_seconds")
+        found.pop("declared", None)
         found["walk_forward_passed"] = self.walk_forward.get("passed") if self.walk_forward else None
         return found

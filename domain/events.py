@@ -140,6 +140,8 @@ class StrategyGenerated(StrategyEvent):
     generator: str
     prompt: str | None = None
     pattern_id: str | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    """How it was made: provider, model, template version, pattern ids, code hash, tokens, cost, attempts."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,6 +209,22 @@ class StrategyRejected(ValidationEvent):
     code_sha256: str
     reasons: tuple[str, ...] = ()
     report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerationEvent(DomainEvent):
+    stream_prefix: ClassVar[str] = "generation"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerationRejected(GenerationEvent):
+    """A generation attempt that never became valid code: every attempt's errors, for the record."""
+
+    strategy_type: str
+    timeframe: str
+    provider: str
+    reasons: tuple[str, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 # --- Trading, per subaccount --------------------------------------------------------------

@@ -122,6 +122,7 @@ class Strategy:
         prompt: str | None = None,
         pattern_id: str | None = None,
         *,
+        provenance: Mapping[str, Any] | None = None,
         at: datetime | None = None,
     ) -> Strategy:
         event = StrategyGenerated(
@@ -134,6 +135,7 @@ class Strategy:
             generator=_text("generator", generator),
             prompt=prompt,
             pattern_id=pattern_id,
+            provenance=dict(provenance or {}),
         )
         strategy = cls(event)
         strategy._pending.append(event)

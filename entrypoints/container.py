@@ -19,6 +19,7 @@ from adapters.postgres.read_models import PostgresReadModels
 from adapters.threads.runner import ThreadTaskRunner
 from application.backtest import RunBacktest
 from application.backtest_jobs import BacktestJobs
+from application.job_queue import JobQueue
 from application.ports.backtest_engine import BacktestEngine
 from application.ports.strategy_sandbox import StrategySandbox
 from application.projections.read_models import ALL_PROJECTIONS
@@ -30,7 +31,7 @@ from application.validation_jobs import ValidationJobs
 from application.validation_policy import ValidationPolicy
 from domain.backtest import Costs
 from domain.risk import RiskPolicy
-from entrypoints import market_data
+from entrypoints import generation, market_data
 from entrypoints.database import open_database
 from entrypoints.settings import Settings
 
@@ -123,10 +124,17 @@ class Container(containers.DeclarativeContainer):
         ValidateStrategy, sandbox=strategy_sandbox, engine=backtest_engine, register=register_strategy,
         events=event_store, clock=clock, costs=backtest_costs, policy=validation_policy,
     )
+    gate_candles = providers.Factory(generation.gate_candles, settings)
+    generation_policy = providers.Singleton(generation.generation_policy_from, settings)
+    generate_strategies = providers.Factory(
+        generation.build_generation, settings=settings, validate=validate_strategy, register=register_strategy,
+        repository=strategy_repository, events=event_store, clock=clock, policy=generation_policy,
+    )
     job_store = providers.Singleton(InMemoryJobStore)
     task_runner = providers.Singleton(ThreadTaskRunner, max_workers=settings.provided.backtesting.parallel_workers)
     backtest_jobs = providers.Singleton(BacktestJobs, job_store, task_runner, run_backtest.provider, clock)
     validation_jobs = providers.Singleton(ValidationJobs, job_store, task_runner, validate_strategy.provider, clock)
+    generation_jobs = providers.Singleton(JobQueue, "generation", job_store, task_runner, clock)
 
     candle_cache = providers.Singleton(market_data.candle_cache, settings)
     binance_history = providers.Resource(market_data.binance_history, settings)

@@ -50,6 +50,7 @@ strategies = sa.Table(
     sa.Column("retired_reason", sa.Text),
     sa.Column("validation_status", sa.Text),
     sa.Column("latest_validation_id", sa.Text),
+    sa.Column("provenance", JSONB),
     sa.Column("created_at", sa.DateTime(timezone=True)),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
 )

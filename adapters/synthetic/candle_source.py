@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from adapters.synthetic.market import synthetic_candles
+from application.ports.candle_source import CandleSource
+from application.ports.market_data import UnknownSymbol
 
 
 class SyntheticCandleSource:
@@ -25,3 +27,33 @@ class SyntheticCandleSource:
 
     def default_symbols(self, timeframe: str) -> list[str]:
         return list(self._symbols)
+
+
+class FallbackCandleSource:
+    """Real candles where a source has them, the synthetic market where it does not.
+
+    The generator's gate needs candles of every timeframe on a machine that may have none cached;
+    frames from the fallback keep their synthetic=True label.
+    """
+
+    def __init__(self, primary: CandleSource | None, fallback: CandleSource) -> None:
+        self._primary = primary
+        self._fallback = fallback
+
+    def load(self, symbol: str, timeframe: str) -> pd.DataFrame:
+        if self._primary is not None:
+            try:
+                return self._primary.load(symbol, timeframe)
+            except (UnknownSymbol, FileNotFoundError):
+                pass  # not cached: the synthetic market serves it, labelled
+        return self._fallback.load(symbol, timeframe)
+
+    def default_symbols(self, timeframe: str) -> list[str]:
+        if self._primary is not None:
+            try:
+                found = self._primary.default_symbols(timeframe)
+            except FileNotFoundError:
+                found = []
+            if found:
+                return found
+        return self._fallback.default_symbols(timeframe)

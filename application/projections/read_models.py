@@ -18,6 +18,7 @@ def _generated(e: ev.StrategyGenerated, _: RecordedEvent) -> list[Upsert]:
     return _strategy(
         e, name=e.name, strategy_type=e.strategy_type, timeframe=e.timeframe, status="PENDING",
         generator=e.generator, code=e.code, prompt=e.prompt, pattern_id=e.pattern_id, created_at=e.occurred_at,
+        provenance=e.provenance,
     )
 
 

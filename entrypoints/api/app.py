@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from application.ports.event_store import EventStoreUnavailable
 from domain.errors import DomainError
-from entrypoints.api import backtests, health, strategies, validations
+from entrypoints.api import backtests, generation, health, strategies, validations
 from entrypoints.container import Container
 from entrypoints.logging_setup import scrub
 from entrypoints.version import VERSION
@@ -42,6 +42,7 @@ def create_app(container: Container, *, follow_projections: bool = True) -> Fast
     )
     app.state.container = container
     app.include_router(health.router)
+    app.include_router(generation.router)
     app.include_router(strategies.router)
     app.include_router(backtests.router)
     app.include_router(validations.router)

@@ -21,6 +21,7 @@ class StrategyView(BaseModel):
     rank: int | None = None
     subaccount: int | None = None
     retired_reason: str | None = None
+    validation_status: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

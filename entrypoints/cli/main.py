@@ -14,6 +14,7 @@ from entrypoints.cli import (
     data_commands,
     db_commands,
     demo_command,
+    generate_command,
     validate_command,
 )
 from entrypoints.cli.errors import run_guarded
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_pending(sub)
     backtest_command.add(sub)
     validate_command.add(sub)
+    generate_command.add(sub)
     api_command.add(sub)
     demo_command.add(sub)
     return parser

@@ -6,7 +6,6 @@ import argparse
 import sys
 
 PENDING: dict[str, tuple[str, str]] = {
-    "generate": ("generate strategies with AI providers or offline", "#6 AI strategy generation"),
     "classify": ("score and select a diversified top 10", "#7 classification and pipeline"),
     "pipeline": ("generate -> validate -> backtest -> select in one run", "#7 classification and pipeline"),
     "deploy": ("deploy selected strategies to subaccounts", "#8 execution"),

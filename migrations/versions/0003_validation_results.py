@@ -1,4 +1,4 @@
-"""validation results read model; strategies carry their latest validation
+"""validation results read model; strategies carry their latest validation and their provenance
 
 Revision ID: 0003
 Revises: 0002
@@ -20,6 +20,7 @@ TZ = sa.DateTime(timezone=True)
 def upgrade() -> None:
     op.add_column("strategies", sa.Column("validation_status", sa.Text))
     op.add_column("strategies", sa.Column("latest_validation_id", sa.Text))
+    op.add_column("strategies", sa.Column("provenance", JSONB))
     op.create_table(
         "validation_results",
         sa.Column("validation_id", sa.Text, primary_key=True),
@@ -41,5 +42,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("validation_results")
+    op.drop_column("strategies", "provenance")
     op.drop_column("strategies", "latest_validation_id")
     op.drop_column("strategies", "validation_status")

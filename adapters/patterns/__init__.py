@@ -1,0 +1,1 @@
+"""Pattern sources: a pattern-discovery service over HTTP, and the built-in miner over cached candles."""
