@@ -29,7 +29,7 @@ from application.strategy_authoring import Author, Authored
 from application.strategy_repository import StrategyRepository
 from application.validate_strategy import ValidateStrategy, ValidationRequest
 from domain.backtest import InsufficientData, InvalidMarketData
-from domain.events import GenerationRejected
+from domain.research_events import GenerationRejected
 from domain.strategy_code import code_fingerprint
 
 logger = logging.getLogger(__name__)

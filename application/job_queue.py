@@ -33,8 +33,9 @@ class JobQueue:
         self._clock = clock
         self._new_id = new_id
 
-    def start(self, work: Work) -> Job:
-        job = self._jobs.create(self._new_id(), self._kind, self._clock.now())
+    def start(self, work: Work, job_id: str | None = None) -> Job:
+        """`job_id`: the caller's own id (a pipeline run's), else a new one."""
+        job = self._jobs.create(job_id or self._new_id(), self._kind, self._clock.now())
         self._runner.submit(lambda: self._run(job.job_id, work))
         return job
 

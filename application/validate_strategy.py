@@ -34,7 +34,7 @@ from application.walk_forward import WalkForwardOptimiser
 from domain.backtest import Costs, check_prices, check_warmup
 from domain.candles import last_days
 from domain.errors import InvalidStrategy
-from domain.events import StrategyRejected, StrategyValidated
+from domain.research_events import StrategyRejected, StrategyValidated
 from domain.validation.deflated_sharpe import deflated_sharpe_ratio, returns_from_equity
 from domain.validation.errors import InvalidValidationInput
 from domain.validation.lookahead_ast import find_lookahead
@@ -127,6 +127,7 @@ class ValidateStrategy:
         with _timed(report, "backtest"):
             run = self._engine.run(frames, signals, timeframe=report.timeframe or info.timeframe, costs=self._costs)
         report.metrics = dict(run.metrics)
+        report.run = run
         step(0.55, "shuffle test")
         with _timed(report, "shuffle"):
             report.shuffle = shuffle_test(run, frames, self._policy.shuffle_iterations, self._policy.seed)

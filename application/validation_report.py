@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.backtest import BacktestRun
 from domain.validation.deflated_sharpe import DeflatedSharpe
 from domain.validation.shuffle import ShuffleResult
 from domain.validation.violations import Violation
@@ -34,6 +35,8 @@ class ValidationReport:
     """The strategy's own (type, timeframe), as its class declares them."""
     symbols: list[str] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    run: BacktestRun | None = field(default=None, repr=False)
+    """The backtest itself (not serialised): the pipeline reads daily returns and regimes from it."""
 
     @property
     def lookahead_free(self) -> bool:

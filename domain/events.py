@@ -184,49 +184,6 @@ class StrategyRetired(StrategyEvent):
     reason: str
 
 
-# --- Validation runs ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class ValidationEvent(DomainEvent):
-    """A validation run is its own stream: code that cannot even be parsed still gets its record."""
-
-    stream_prefix: ClassVar[str] = "validation"
-
-
-@dataclass(frozen=True, kw_only=True)
-class StrategyValidated(ValidationEvent):
-    strategy_id: str | None
-    origin: str
-    code_sha256: str
-    report: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class StrategyRejected(ValidationEvent):
-    strategy_id: str | None
-    origin: str
-    code_sha256: str
-    reasons: tuple[str, ...] = ()
-    report: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class GenerationEvent(DomainEvent):
-    stream_prefix: ClassVar[str] = "generation"
-
-
-@dataclass(frozen=True, kw_only=True)
-class GenerationRejected(GenerationEvent):
-    """A generation attempt that never became valid code: every attempt's errors, for the record."""
-
-    strategy_type: str
-    timeframe: str
-    provider: str
-    reasons: tuple[str, ...] = ()
-    provenance: dict[str, Any] = field(default_factory=dict)
-
-
 # --- Trading, per subaccount --------------------------------------------------------------
 
 
@@ -299,3 +256,8 @@ class PortfolioSnapshotTaken(SubaccountEvent):
 @dataclass(frozen=True, kw_only=True)
 class StrategyDeselected(StrategyEvent):
     reason: str
+
+
+# Research runs (validation, generation, pipeline) live in their own module; importing it here
+# registers their event types for every store that decodes through this module.
+import domain.research_events  # noqa: E402, F401 - after DomainEvent, which its events extend

@@ -31,7 +31,7 @@ from application.validation_jobs import ValidationJobs
 from application.validation_policy import ValidationPolicy
 from domain.backtest import Costs
 from domain.risk import RiskPolicy
-from entrypoints import generation, market_data
+from entrypoints import generation, market_data, pipeline
 from entrypoints.database import open_database
 from entrypoints.settings import Settings
 
@@ -130,11 +130,19 @@ class Container(containers.DeclarativeContainer):
         generation.build_generation, settings=settings, validate=validate_strategy, register=register_strategy,
         repository=strategy_repository, events=event_store, clock=clock, policy=generation_policy,
     )
+    batch_runner = providers.Resource(pipeline.open_batch_runner, settings)
+    research_pipeline = providers.Factory(
+        pipeline.build_pipeline, settings=settings, validate=validate_strategy, register=register_strategy,
+        repository=strategy_repository, events=event_store, clock=clock, policy=generation_policy,
+        runner=batch_runner, sandbox=strategy_sandbox, engine=backtest_engine, costs=backtest_costs,
+        validation_policy=validation_policy,
+    )
     job_store = providers.Singleton(InMemoryJobStore)
     task_runner = providers.Singleton(ThreadTaskRunner, max_workers=settings.provided.backtesting.parallel_workers)
     backtest_jobs = providers.Singleton(BacktestJobs, job_store, task_runner, run_backtest.provider, clock)
     validation_jobs = providers.Singleton(ValidationJobs, job_store, task_runner, validate_strategy.provider, clock)
     generation_jobs = providers.Singleton(JobQueue, "generation", job_store, task_runner, clock)
+    pipeline_jobs = providers.Singleton(JobQueue, "pipeline", job_store, task_runner, clock)
 
     candle_cache = providers.Singleton(market_data.candle_cache, settings)
     binance_history = providers.Resource(market_data.binance_history, settings)

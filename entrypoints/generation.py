@@ -101,7 +101,7 @@ def gate_candles(settings: Settings, data: str, days: int) -> CandleSource:
     end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     primary = FileCandleSource(data, settings.trading.symbols) if Path(data).exists() else None
     return FallbackCandleSource(primary, SyntheticCandleSource(end=end, days=days, seed=7,
-                                                               symbols=settings.trading.symbols[:1]))
+                                                               symbols=settings.trading.symbols))
 
 
 def build_generation(settings: Settings, choice: str, candles: CandleSource, validate: ValidateStrategy,

@@ -40,6 +40,6 @@ def clean_pg(pg_engine: Engine) -> Engine:
     with pg_engine.begin() as conn:
         conn.execute(sa.text(
             "TRUNCATE events, projection_checkpoints, strategies, backtest_results, "
-            "live_trades, performance_snapshots, validation_results RESTART IDENTITY"
+            "live_trades, performance_snapshots, validation_results, pipeline_runs RESTART IDENTITY"
         ))
     return pg_engine

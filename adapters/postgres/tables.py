@@ -128,5 +128,23 @@ validation_results = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+pipeline_runs = sa.Table(
+    "pipeline_runs",
+    metadata,
+    sa.Column("run_id", sa.Text, primary_key=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("request", JSONB),
+    sa.Column("generation", JSONB),
+    sa.Column("candidates", sa.Integer),
+    sa.Column("evaluated", sa.Integer),
+    sa.Column("passed", sa.Integer),
+    sa.Column("selected", JSONB),
+    sa.Column("last_evaluated", sa.Text),
+    sa.Column("report", JSONB),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+)
+
 READ_MODEL_TABLES = {t.name: t for t in (strategies, backtest_results, live_trades, performance_snapshots,
-                                         validation_results)}
+                                         validation_results, pipeline_runs)}

@@ -8,6 +8,7 @@ from application.ports.event_store import RecordedEvent
 from application.ports.read_models import Upsert
 from application.projections.base import Projection
 from domain import events as ev
+from domain import research_events as rev
 
 
 def _strategy(event: ev.StrategyEvent, **values: Any) -> list[Upsert]:
@@ -76,25 +77,25 @@ PERFORMANCE_SNAPSHOTS = Projection(
     "performance_snapshots", ("performance_snapshots",), {"PortfolioSnapshotTaken": _snapshot}
 )
 
-def _validation(e: ev.StrategyValidated | ev.StrategyRejected, _: RecordedEvent) -> list[Upsert]:
-    passed = isinstance(e, ev.StrategyValidated)
+def _validation(e: rev.StrategyValidated | rev.StrategyRejected, _: RecordedEvent) -> list[Upsert]:
+    passed = isinstance(e, rev.StrategyValidated)
     report = e.report
     changes = [Upsert("validation_results", {"validation_id": e.aggregate_id}, {
         "strategy_id": e.strategy_id, "origin": e.origin, "code_sha256": e.code_sha256, "passed": passed,
         "sandbox_ok": report.get("sandbox_ok"), "ast_ok": report.get("ast_ok"),
         "lookahead_free": report.get("lookahead_free"), "shuffle_p_value": report.get("shuffle_p_value"),
         "deflated_sharpe": report.get("deflated_sharpe"), "walk_forward_passed": report.get("walk_forward_passed"),
-        "reasons": list(e.reasons) if isinstance(e, ev.StrategyRejected) else [], "report": report,
+        "reasons": list(e.reasons) if isinstance(e, rev.StrategyRejected) else [], "report": report,
         "created_at": e.occurred_at,
     })]
     return changes
 
 
-def validation_status(e: ev.StrategyValidated | ev.StrategyRejected, _: RecordedEvent) -> list[Upsert]:
+def validation_status(e: rev.StrategyValidated | rev.StrategyRejected, _: RecordedEvent) -> list[Upsert]:
     """The strategies projection's own view of validations: its rows exist before their validation."""
     if e.strategy_id is None:
         return []
-    status = "VALIDATED" if isinstance(e, ev.StrategyValidated) else "REJECTED"
+    status = "VALIDATED" if isinstance(e, rev.StrategyValidated) else "REJECTED"
     return [Upsert("strategies", {"strategy_id": e.strategy_id},
                    {"validation_status": status, "latest_validation_id": e.aggregate_id}, insert=False)]
 
@@ -103,4 +104,21 @@ VALIDATION_RESULTS = Projection(
     "validation_results", ("validation_results",), {"StrategyValidated": _validation, "StrategyRejected": _validation}
 )
 
-ALL_PROJECTIONS = (STRATEGIES, BACKTEST_RESULTS, LIVE_TRADES, PERFORMANCE_SNAPSHOTS, VALIDATION_RESULTS)
+def _run(e: rev.PipelineEvent, *, insert: bool = False, **values: Any) -> list[Upsert]:
+    """Only the start creates the row; later events update it (their batch may come after its own)."""
+    return [Upsert("pipeline_runs", {"run_id": e.aggregate_id}, {**values, "updated_at": e.occurred_at}, insert)]
+
+
+PIPELINE_RUNS = Projection("pipeline_runs", ("pipeline_runs",), {
+    "PipelineRunStarted": lambda e, _: _run(e, insert=True, status="running", request=e.request,
+                                            started_at=e.occurred_at, candidates=0, evaluated=0, passed=0),
+    "PipelineCandidatesChosen": lambda e, _: _run(e, candidates=len(e.strategy_ids), generation=e.generation),
+    "CandidateEvaluated": lambda e, r: _run(e, last_evaluated=e.strategy_id),
+    "PipelineRunCompleted": lambda e, _: _run(e, status="completed", completed_at=e.occurred_at,
+                                              evaluated=e.report.get("candidates", 0),
+                                              passed=e.report.get("passed", 0), selected=list(e.selected),
+                                              report=e.report),
+})
+
+ALL_PROJECTIONS = (STRATEGIES, BACKTEST_RESULTS, LIVE_TRADES, PERFORMANCE_SNAPSHOTS, VALIDATION_RESULTS,
+                   PIPELINE_RUNS)

@@ -15,6 +15,7 @@ from entrypoints.cli import (
     db_commands,
     demo_command,
     generate_command,
+    pipeline_commands,
     validate_command,
 )
 from entrypoints.cli.errors import run_guarded
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     backtest_command.add(sub)
     validate_command.add(sub)
     generate_command.add(sub)
+    pipeline_commands.add(sub)
     api_command.add(sub)
     demo_command.add(sub)
     return parser

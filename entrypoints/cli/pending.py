@@ -6,8 +6,6 @@ import argparse
 import sys
 
 PENDING: dict[str, tuple[str, str]] = {
-    "classify": ("score and select a diversified top 10", "#7 classification and pipeline"),
-    "pipeline": ("generate -> validate -> backtest -> select in one run", "#7 classification and pipeline"),
     "deploy": ("deploy selected strategies to subaccounts", "#8 execution"),
     "run": ("run the live loop (paper by default)", "#9 live loop"),
     "monitor": ("live terminal dashboard", "#10 monitoring"),

@@ -197,6 +197,26 @@ class ScoreWeights(Section):
         return self
 
 
+Bound = tuple[float, float]
+
+
+class ScoreBoundSettings(Section):
+    """Where each score component counts 0 and where it counts fully (values between are linear)."""
+
+    edge: Bound = (0.0, 0.01)
+    sharpe: Bound = (0.0, 3.0)
+    consistency: Bound = (0.3, 0.8)
+    stability: Bound = (0.0, 1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScoreBoundSettings:
+        for name in ("edge", "sharpe", "consistency", "stability"):
+            low, high = getattr(self, name)
+            if not (math.isfinite(low) and math.isfinite(high) and low < high):
+                raise KeyedValueError(name, "must be [low, high] with low < high")
+        return self
+
+
 class ClassificationSettings(Section):
     frequency_hours: Positive = 1
     top_n: Annotated[int, Field(ge=1, le=100)] = 10
@@ -204,7 +224,10 @@ class ClassificationSettings(Section):
     max_per_type: PositiveInt = 3
     max_per_timeframe: PositiveInt = 3
     max_correlation: Annotated[float, Field(gt=0, le=1)] = 0.7
+    min_deflated_sharpe: Unit = 0.95
+    regime_filter: bool = True
     weights: ScoreWeights = ScoreWeights()
+    bounds: ScoreBoundSettings = ScoreBoundSettings()
 
 
 class EmergencyStopSettings(Section):
@@ -225,6 +248,7 @@ class DeploymentSettings(Section):
 class PipelineSettings(Section):
     runner: Literal["local", "dask"] = "local"
     dask_scheduler: str = ""
+    holdout_days: NonNegativeInt = 0
 
     @model_validator(mode="after")
     def _dask_needs_scheduler(self) -> PipelineSettings:

@@ -11,6 +11,7 @@ from application.ports.read_models import ReadModelStore
 from application.projections.read_models import ALL_PROJECTIONS
 from application.projections.runner import ProjectionRunner
 from domain import events as ev
+from domain import research_events as rev
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 TABLES = ("strategies", "backtest_results", "live_trades", "performance_snapshots", "validation_results")
@@ -37,10 +38,10 @@ def history(seed: int, strategies: int = 12) -> list[ev.DomainEvent]:
         if n % 3 == 0:
             report = {"sandbox_ok": True, "ast_ok": True, "lookahead_free": n % 2 == 0, "shuffle_p_value": 0.01}
             if n % 2 == 0:
-                out.append(ev.StrategyValidated(aggregate_id=f"val-{n}", occurred_at=at, strategy_id=sid,
+                out.append(rev.StrategyValidated(aggregate_id=f"val-{n}", occurred_at=at, strategy_id=sid,
                                                 origin=f"{sid}.py", code_sha256="ab", report=report))
             else:
-                out.append(ev.StrategyRejected(aggregate_id=f"val-{n}", occurred_at=at, strategy_id=sid,
+                out.append(rev.StrategyRejected(aggregate_id=f"val-{n}", occurred_at=at, strategy_id=sid,
                                                origin=f"{sid}.py", code_sha256="cd", report=report,
                                                reasons=("lookahead: the strategy reads future bars",)))
         if n % 2 == 0:
@@ -62,7 +63,7 @@ def history(seed: int, strategies: int = 12) -> list[ev.DomainEvent]:
                     daily_pnl=float(k), open_positions=0,
                 ))
         if n == 5:
-            out.append(ev.StrategyRejected(aggregate_id="val-unparsed", occurred_at=at, strategy_id=None,
+            out.append(rev.StrategyRejected(aggregate_id="val-unparsed", occurred_at=at, strategy_id=None,
                                            origin="broken.py", code_sha256="ef", reasons=("sandbox: syntax",)))
         if n % 6 == 0:
             out.append(ev.StrategyRetired(aggregate_id=sid, occurred_at=at, reason="daily loss over 10%"))

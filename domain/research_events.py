@@ -1,0 +1,86 @@
+"""Events of research runs: validations, generation attempts that failed, pipeline runs.
+
+Each run is a stream of its own (validation-{id}, generation-{id}, pipeline-{id}): code that never
+became a strategy still leaves its record, and a killed pipeline run finds its progress here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from domain.events import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidationEvent(DomainEvent):
+    """A validation run is its own stream: code that cannot even be parsed still gets its record."""
+
+    stream_prefix: ClassVar[str] = "validation"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrategyValidated(ValidationEvent):
+    strategy_id: str | None
+    origin: str
+    code_sha256: str
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrategyRejected(ValidationEvent):
+    strategy_id: str | None
+    origin: str
+    code_sha256: str
+    reasons: tuple[str, ...] = ()
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerationEvent(DomainEvent):
+    stream_prefix: ClassVar[str] = "generation"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerationRejected(GenerationEvent):
+    """A generation attempt that never became valid code: every attempt's errors, for the record."""
+
+    strategy_type: str
+    timeframe: str
+    provider: str
+    reasons: tuple[str, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineEvent(DomainEvent):
+    stream_prefix: ClassVar[str] = "pipeline"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineRunStarted(PipelineEvent):
+    """What was asked (count, seed, symbols, lookback, hold-out): a resumed run repeats exactly this."""
+
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineCandidatesChosen(PipelineEvent):
+    """The generation stage is done: these strategies are the run's candidates."""
+
+    strategy_ids: tuple[str, ...] = ()
+    generation: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CandidateEvaluated(PipelineEvent):
+    """One candidate through every gate: a resumed run never evaluates it again."""
+
+    strategy_id: str
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineRunCompleted(PipelineEvent):
+    selected: tuple[str, ...] = ()
+    report: dict[str, Any] = field(default_factory=dict)
