@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -130,13 +131,14 @@ class ResearchPipeline:
         total = len(chosen.strategy_ids)
         if todo:
             context = EvaluationContext(frames, symbols, self._worker_settings)
-            outcomes = self._runner.run(self._evaluate, [(t.strategy_id, t) for t in todo], shared=context)
             tasks = {t.strategy_id: t for t in todo}
-            for outcome in outcomes:
-                result = outcome.result if outcome.result is not None else _crashed(tasks[outcome.key], outcome.error)
-                results[outcome.key] = result
-                self._record_evaluation(run_id, result)
-                step(total + len(results), total * 2, f"evaluated {result['name']}")
+            with closing(self._runner.run(self._evaluate, [(t.strategy_id, t) for t in todo], shared=context)) as outs:
+                for outcome in outs:  # closing: a failure here cancels what has not run yet
+                    result = outcome.result if outcome.result is not None else _crashed(tasks[outcome.key],
+                                                                                         outcome.error)
+                    results[outcome.key] = result
+                    self._record_evaluation(run_id, result)
+                    step(total + len(results), total * 2, f"evaluated {result['name']}")
         ordered = [results[sid] for sid in chosen.strategy_ids if sid in results]
         return self._complete(run_id, request, ordered, frames, symbols, chosen.generation, resumed, candles)
 

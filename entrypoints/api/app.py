@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from application.ports.event_store import EventStoreUnavailable
 from domain.errors import DomainError
-from entrypoints.api import backtests, generation, health, strategies, validations
+from entrypoints.api import backtests, generation, health, pipeline_runs, strategies, validations
 from entrypoints.container import Container
 from entrypoints.logging_setup import scrub
 from entrypoints.version import VERSION
@@ -32,7 +32,8 @@ def create_app(container: Container, *, follow_projections: bool = True) -> Fast
         stop.set()
         if follower is not None:
             follower.join(timeout=5)
-        container.strategy_sandbox.shutdown()  # the sandbox worker process goes with the app
+        container.strategy_sandbox.shutdown()  # the sandbox and pool workers go with the app
+        container.batch_runner.shutdown()
 
     app = FastAPI(
         title="SixBTC",
@@ -46,6 +47,7 @@ def create_app(container: Container, *, follow_projections: bool = True) -> Fast
     app.include_router(strategies.router)
     app.include_router(backtests.router)
     app.include_router(validations.router)
+    app.include_router(pipeline_runs.router)
 
     @app.exception_handler(EventStoreUnavailable)
     async def store_down(_: Request, exc: EventStoreUnavailable) -> JSONResponse:
