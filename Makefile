@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/market_data.py --seconds 5
 	$(BIN)/python bench/backtest.py
 	$(BIN)/python bench/validation.py
+	$(BIN)/python bench/pipeline.py
 
 clean-var:
 	rm -rf var

@@ -119,8 +119,7 @@ class ValidateStrategy:
         step(0.4, "backtest")
         try:
             with _timed(report, "signals"):
-                signals = {s: self._sandbox.signals(request.code, request.origin, request.params, {s: f})[s]
-                           for s, f in frames.items()}
+                signals = self._signals(request, info, frames, request.params)
         except SandboxRejection as rejection:
             self._sandbox_failed(report, rejection)
             return
@@ -179,11 +178,11 @@ class ValidateStrategy:
         policy = self._policy
         optimiser = WalkForwardOptimiser(self._engine, self._costs, windows=policy.walk_forward_windows,
                                          train_ratio=policy.walk_forward_train_ratio, min_sharpe=policy.min_sharpe,
-                                         max_cv=policy.max_cv, max_parameters=policy.max_parameters)
+                                         max_cv=policy.max_cv, max_parameters=policy.max_parameters,
+                                         max_combinations=policy.max_combinations)
 
         def signals_for(params: dict[str, Any]) -> dict[str, pd.DataFrame]:
-            return {s: self._sandbox.signals(request.code, request.origin, params, {s: f})[s]
-                    for s, f in frames.items()}
+            return self._signals(request, info, frames, params)
 
         try:
             with _timed(report, "walk_forward"):
@@ -199,6 +198,14 @@ class ValidateStrategy:
         report.walk_forward = result.to_dict()
         for reason in result.reasons:
             report.reject(f"walk-forward: {reason}")
+
+    def _signals(self, request: ValidationRequest, info: StrategyInfo, frames: Mapping[str, pd.DataFrame],
+                 params: Mapping[str, Any] | None) -> dict[str, pd.DataFrame]:
+        """All symbols in one sandbox call; an old-style (bar by bar) strategy one symbol a call, so
+        that each call stays within the sandbox's CPU limit."""
+        if not info.legacy:
+            return self._sandbox.signals(request.code, request.origin, params, frames)
+        return {s: self._sandbox.signals(request.code, request.origin, params, {s: f})[s] for s, f in frames.items()}
 
     @staticmethod
     def _sandbox_failed(report: ValidationReport, rejection: SandboxRejection) -> None:

@@ -18,3 +18,5 @@ class ValidationPolicy:
     min_sharpe: float = 1.0
     max_cv: float = 0.3
     max_parameters: int = 4
+    max_combinations: int | None = 16
+    """Walk-forward grid points searched at most (evenly spread over a larger grid)."""

@@ -70,6 +70,7 @@ def validation_policy_from(settings: Settings) -> ValidationPolicy:
         cut_points=v.lookahead.cut_points, prefix_max_bars=v.lookahead.max_bars,
         walk_forward_windows=b.walk_forward.windows, walk_forward_train_ratio=b.walk_forward.train_ratio,
         min_sharpe=b.min_sharpe, max_cv=v.max_parameter_cv, max_parameters=b.optimization.max_parameters,
+        max_combinations=b.optimization.max_combinations,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +28,7 @@ from domain.validation.violations import Violation
 logger = logging.getLogger(__name__)
 
 _REASON_CHARS = 500
+_KEYS_KEPT = 8
 _KINDS = {"screen", "load", "contract", "runtime", "timeout", "cpu", "memory", "crash"}
 
 
@@ -40,6 +42,7 @@ class ProcessSandbox:
         self._screen_code = screen_code  # False only in tests that prove the kernel layers alone
         self._worker: WorkerProcess | None = None
         self._lock = threading.Lock()
+        self._keys: OrderedDict[tuple[tuple[str, int], ...], tuple[str, dict[str, pd.DataFrame]]] = OrderedDict()
 
     def inspect(self, code: str, origin: str, params: Mapping[str, Any] | None = None) -> StrategyInfo:
         header, _ = self._call({"op": "inspect", "code": code, "origin": origin, "params": dict(params or {})})
@@ -47,7 +50,7 @@ class ProcessSandbox:
 
     def signals(self, code: str, origin: str, params: Mapping[str, Any] | None,
                 frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-        key = _data_key(frames)
+        key = self._key_of(frames)
         message = {"op": "signals", "code": code, "origin": origin, "params": dict(params or {}), "data_key": key,
                    "frames": None}
         header, payload = self._call(message, frames)
@@ -63,6 +66,22 @@ class ProcessSandbox:
             except InvalidSignal as exc:
                 raise SandboxRejection("contract", f"{origin}: {exc}") from None
         return out
+
+    def _key_of(self, frames: Mapping[str, pd.DataFrame]) -> str:
+        """The content hash of `frames`, remembered for the same frame objects (a walk-forward grid asks
+        for the same candles dozens of times; hashing them costs more than the strategy)."""
+        identity = tuple((name, id(frame)) for name, frame in frames.items())
+        with self._lock:
+            found = self._keys.get(identity)
+            if found is not None:
+                self._keys.move_to_end(identity)
+                return found[0]
+        key = _data_key(frames)
+        with self._lock:
+            self._keys[identity] = (key, dict(frames))  # holding the frames keeps their ids from being reused
+            while len(self._keys) > _KEYS_KEPT:
+                self._keys.popitem(last=False)
+        return key
 
     def layers(self) -> dict[str, Any]:
         """The confinement the current worker runs under (starting one if needed)."""

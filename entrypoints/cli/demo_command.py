@@ -2,8 +2,9 @@
 
 Today: start (or find) PostgreSQL, migrate, register the example strategies through the
 RegisterStrategy use case (events appended), run each through the validation gate (sandbox,
-both lookahead checks, shuffle test) and backtest it on the synthetic market, bring the
-projections up to date and print them.
+both lookahead checks, shuffle test) and backtest it on the synthetic market, then one whole
+research run (offline generation -> every gate -> score -> a diversified top 10 with reasons),
+bring the projections up to date and print them.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from rich.table import Table
 from adapters.postgres.engine import describe
 from adapters.synthetic.candle_source import SyntheticCandleSource
 from application.backtest import BacktestRequest
+from application.research_pipeline import PipelineRequest
 from application.validate_strategy import ValidationRequest
 from entrypoints.cli.context import app_container
+from entrypoints.cli.pipeline_commands import render as render_run
 from entrypoints.container import Container
 
 SYNTHETIC_DAYS = 200
+RESEARCH_COUNT = 40
 BACKTEST_DAYS = 120
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "strategies"
 
@@ -30,6 +34,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser("demo", help="run the main job end to end, offline, on the paper adapter")
     demo.add_argument("--config", help="config file")
     demo.add_argument("--examples", default=str(EXAMPLES), help="folder of strategy modules to register")
+    demo.add_argument("--count", type=int, default=RESEARCH_COUNT, help="candidates the research run generates")
     demo.set_defaults(handler=_demo)
 
 
@@ -52,7 +57,8 @@ def _demo(args: argparse.Namespace) -> int:
             codes.append((path.name, path.read_text(encoding="utf-8")))
         candles = _market(container)
         _validate(console, container, codes, candles)
-        _backtest(console, container, strategy_ids, candles)  # ids: the read model may not have caught up yet
+        _backtest(console, container, strategy_ids, candles)
+        _research(console, container, candles, args.count)  # ids: the read model may not have caught up yet
         caught_up = container.projection_runner().catch_up()
         console.print(f"[bold]projections[/bold] applied {caught_up.events_seen} new events, "
                       f"now at position {caught_up.position}")
@@ -79,6 +85,18 @@ def _validate(console: Console, container: Container, codes: list[tuple[str, str
                       _num(report.deflated.dsr if report.deflated else None),
                       "passed" if report.passed else "rejected: " + ", ".join(r.split(":")[0] for r in report.reasons))
     console.print(table)
+
+
+def _research(console: Console, container: Container, candles: SyntheticCandleSource, count: int) -> None:
+    """The whole research loop, offline: generate, every gate, score, select; the top 10 with reasons."""
+    console.print(f"[bold]research run[/bold]: {count} offline candidates on the SYNTHETIC market "
+                  f"(generate -> sandbox -> lookahead -> backtest -> walk-forward -> shuffle -> DSR -> select)")
+    pipeline = container.research_pipeline(choice="offline", candles=candles)
+    report = pipeline.run(PipelineRequest(count=count, seed=1, days=BACKTEST_DAYS), candles)
+    render_run(report, limit=10)
+    if not report["selected"]:
+        console.print("No strategy survived every gate on this market: the selection refuses to promote noise. "
+                      "`sixbtc classify` shows the ranking again; `sixbtc pipeline --count N` runs more.")
 
 
 def _yes(value: bool) -> str:

@@ -146,6 +146,7 @@ class WalkForwardSettings(Section):
 
 class OptimizationSettings(Section):
     max_parameters: Annotated[int, Field(ge=1, le=MAX_GRID_PARAMS)] = MAX_GRID_PARAMS
+    max_combinations: Annotated[int, Field(ge=1, le=10_000)] = 16
 
 
 class BacktestingSettings(Section):

@@ -30,7 +30,7 @@ started = time.perf_counter()
 tiny_backtest()
 seconds = time.perf_counter() - started
 kernels = {"simulate": kernel.simulate_from_signals_cached, "layout": layout._fill,
-           "rows": layout._rows_needed, "read_orders": records.read_orders}
+           "rows": layout._rows_needed, "read_orders": records.read_column}
 print(json.dumps({"seconds": seconds,
                   "misses": {k: sum(d.stats.cache_misses.values()) for k, d in kernels.items()},
                   "hits": {k: sum(d.stats.cache_hits.values()) for k, d in kernels.items()}}))
