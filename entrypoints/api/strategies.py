@@ -48,11 +48,11 @@ def list_strategies(
                                ("strategy_type", type.upper() if type else None), ("timeframe", timeframe)) if v}
     rows = request.app.state.container.read_models().rows("strategies", where or None)
     if sort == "score":
-        rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0.0), r["strategy_id"]))
+        rows.sort(key=lambda r: (r.get("score") is None, -(r.get("score") or 0.0), r["strategy_id"]))
     elif sort == "name":
-        rows.sort(key=lambda r: (r["name"] or "", r["strategy_id"]))
+        rows.sort(key=lambda r: (r.get("name") or "", r["strategy_id"]))
     else:
-        rows.sort(key=lambda r: (r["created_at"] or datetime.min, r["strategy_id"]))
+        rows.sort(key=lambda r: (str(r.get("created_at") or ""), r["strategy_id"]))
     return [StrategyView.model_validate(row) for row in rows]
 
 

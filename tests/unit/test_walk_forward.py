@@ -223,3 +223,16 @@ def test_real_engine_scores_slices_of_the_full_signals(ema_cross: tuple[type, di
     assert last.test_trades == direct.metrics["total_trades"] > 0
     assert report.passed == (not report.reasons)
     assert all(set(w.best_params) == set(cls.default_params) for w in report.windows)
+
+
+def test_a_large_grid_is_thinned_evenly_and_keeps_the_defaults() -> None:
+    from application.walk_forward import thinned
+    from domain.validation.walk_forward_windows import parameter_combinations
+
+    grid = {"a": [1, 2, 3, 4], "b": [10, 20, 30, 40], "c": [5, 6]}
+    combos = parameter_combinations(grid, {"a": 3, "b": 30, "c": 6}, 4)
+    kept = thinned(combos, {"a": 3, "b": 30, "c": 6}, 8)
+    assert len(combos) == 32 and len(kept) == 8 and kept[0] == combos[0]
+    assert {"a": 3, "b": 30, "c": 6} in kept and {k["a"] for k in kept} == {1, 2, 3, 4}
+    assert thinned(combos, {}, None) == combos and thinned(combos, {}, 64) == combos
+    assert thinned(combos, {}, 8) == thinned(combos, {}, 8)  # deterministic
