@@ -123,3 +123,11 @@ def _number(value: str | None) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) and number >= 0 else None
+
+
+def check_settings(name: str, api_key: str, max_tokens: int, timeout_seconds: float) -> None:
+    """Refuse a provider that could never make a call, at construction (the key itself is never shown)."""
+    if not api_key:
+        raise ValueError(f"AI provider {name!r}: no API key")
+    if max_tokens < 1 or timeout_seconds <= 0:
+        raise ValueError(f"AI provider {name!r}: max_tokens and timeout_seconds must be positive")

@@ -15,7 +15,7 @@ from typing import Any
 
 import anthropic
 
-from adapters.ai_http import ANTHROPIC_PRICES, Price, PriceTable, redact, short, status_error
+from adapters.ai_http import ANTHROPIC_PRICES, Price, PriceTable, check_settings, redact, short, status_error
 from application.ports.ai_provider import Completion, ProviderRejected, ProviderUnavailable
 
 logger = logging.getLogger(__name__)
@@ -32,10 +32,7 @@ class AnthropicProvider:
     def __init__(self, name: str, api_key: str, model: str, temperature: float, max_tokens: int, *,
                  base_url: str | None = None, timeout_seconds: float = 60.0,
                  prices: Mapping[str, Price] | None = None) -> None:
-        if not api_key:
-            raise ValueError(f"AI provider {name!r}: no API key")
-        if max_tokens < 1 or timeout_seconds <= 0:
-            raise ValueError(f"AI provider {name!r}: max_tokens and timeout_seconds must be positive")
+        check_settings(name, api_key, max_tokens, timeout_seconds)
         self.name = name
         self.model = model
         if TAKES_TEMPERATURE and temperature > MAX_TEMPERATURE:

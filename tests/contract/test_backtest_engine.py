@@ -214,3 +214,16 @@ def test_a_short_that_cannot_be_covered_stops_the_run(engine: Engine) -> None:
     bars = candles([100, 100, 300, 300, 300])
     with pytest.raises(AccountBlown):
         run(engine, bars, signals(bars, short_entry={0: True}, exit={2: True}, size={0: 1.0}))
+
+
+def test_symbols_over_different_periods_share_one_equity_index() -> None:
+    """vectorbt adapter only: a symbol listed later holds its starting cash before its first bar."""
+    early = candles([100.0, 101.0, 102.0, 103.0])
+    late = candles([50.0, 51.0]).set_axis(early.index[2:])
+    run = VectorbtBacktestEngine().run(
+        {"A": early, "B": late}, {"A": signals(early, long_entry={0: True}), "B": signals(late)},
+        timeframe="1h", costs=COSTS)
+    assert run.equity.index.equals(early.index)
+    assert run.equity["B"].tolist() == [500.0] * 4
+    np.testing.assert_allclose(run.equity["total"], run.equity["A"] + run.equity["B"])
+    assert run.bars == {"A": 4, "B": 2}
