@@ -94,14 +94,12 @@ def p1(engine: Any, candles: dict[str, pd.DataFrame], signals: dict[str, pd.Data
        repeats: int) -> dict[str, float]:
     import vectorbt as vbt
 
-    from adapters.vectorbt.engine import VectorbtBacktestEngine, _inputs
+    from adapters.vectorbt.engine import VectorbtBacktestEngine, _columns
     from adapters.vectorbt.kernel import simulate
     from adapters.vectorbt.layout import Layout, build_layout
 
     symbols = list(candles)
-    n_bars = np.array([len(candles[s]) for s in symbols])
-    bars, flags, values, _ = _inputs(symbols, candles, signals, None, "15m", n_bars)
-    built = build_layout(bars, flags, values, n_bars, COSTS.fee_rate)
+    built, _ = build_layout([_columns(candles[s], signals[s]) for s in symbols], COSTS.fee_rate)
     lay = Layout(*(array.copy() for array in built))  # the engine reuses its buffers; these stay put
     init_cash = np.full(len(symbols), COSTS.initial_capital / len(symbols))
 

@@ -2,8 +2,9 @@
 
 Frames go in, plain data comes out (trades, equity, metrics): no vectorbt object crosses the
 port. The simulation itself is vectorbt's `simulate_from_signals_nb` (what
-`Portfolio.from_signals` runs), called directly with the arrays laid out by layout.py, so the
-time a backtest takes is vectorbt's own plus a few array passes.
+`Portfolio.from_signals` runs), called directly with the arrays laid out by layout.py, one
+symbol at a time, so the time a backtest takes is vectorbt's own plus a few array passes over
+data that is still in cache.
 """
 
 from __future__ import annotations
@@ -15,29 +16,12 @@ import numpy as np
 import pandas as pd
 
 from adapters.vectorbt.kernel import simulate
-from adapters.vectorbt.layout import build_layout, scratch
-from adapters.vectorbt.records import BLOWN, read_orders
-from domain.backtest import (
-    EXIT_REASONS,
-    PRICE_COLUMNS,
-    TOTAL,
-    TRADE_COLUMNS,
-    AccountBlown,
-    BacktestRun,
-    Costs,
-    bars_per_year,
-    funding_per_bar,
-)
+from adapters.vectorbt.layout import Columns, build_layout
+from adapters.vectorbt.outputs import Trades, assemble
+from adapters.vectorbt.records import BLOWN, TRADE_CODES, TRADE_FLOATS, TRADE_INTS, read_column
+from domain.backtest import PRICE_COLUMNS, AccountBlown, BacktestRun, Costs, funding_per_bar
 from domain.candles import timeframe_delta
-from domain.metrics import HELD_EXIT_BAR, TradeStats, compute_metrics, month_numbers
 from domain.signal_frame import FLAG_COLUMNS, VALUE_COLUMNS
-
-_NS_PER_HOUR = 3_600_000_000_000
-_END = EXIT_REASONS.index("end")
-_HELD = np.array([HELD_EXIT_BAR[r] for r in EXIT_REASONS])
-_SIDES = pd.CategoricalDtype(["long", "short"])
-_REASONS = pd.CategoricalDtype(list(EXIT_REASONS))
-_PRICES = list(PRICE_COLUMNS)
 
 
 class EngineInconsistency(RuntimeError):
@@ -75,7 +59,8 @@ class VectorbtBacktestEngine:
             if not signals[symbol].index.equals(index):
                 raise ValueError(f"{symbol}: signals are not on the candles' index")
         n_bars = np.array([len(i) for i in indexes], dtype=np.int64)
-        bars, flags, values, due = _inputs(symbols, candles, signals, funding, timeframe, n_bars)
+        columns = [_columns(candles[s], signals[s]) for s in symbols]
+        due = [_funding(symbol, indexes[j], timeframe, funding) for j, symbol in enumerate(symbols)]
         init_cash = np.full(len(symbols), costs.initial_capital / len(symbols))
         groups = list(np.array_split(np.arange(len(symbols)), min(self._threads, len(symbols))))
         longest = int(n_bars.max())
@@ -83,122 +68,81 @@ class VectorbtBacktestEngine:
         equity = np.full((len(symbols) + 1, longest), np.nan) if (n_bars < longest).any() else np.empty(
             (len(symbols) + 1, longest))
 
-        def simulate_group(group: np.ndarray) -> tuple[int, int, int, np.ndarray]:
-            first, end = int(group[0]), int(group[-1]) + 1
-            mine = (bars[first:end], flags[first:end], values[first:end], n_bars[first:end])
-            layout = build_layout(*mine, costs.fee_rate)
-            orders = simulate(layout, init_cash[first:end], costs.fee_rate, costs.slippage)
-            status, column, bar, trades = read_orders(
-                orders, layout.row_bar, *mine, due[first:end], init_cash[first:end], float(costs.slippage),
-                equity[first:end],
-            )
-            trades[:, 0] += first
-            return status, column + first, bar, trades
+        def simulate_group(group: np.ndarray) -> list[tuple[int, int, Trades]]:
+            return [_backtest_symbol(columns[j], due[j], init_cash[j:j + 1], costs, stamps[j], bar_ns, equity[j])
+                    for j in group]
 
-        results = list(self._pool.map(simulate_group, groups)) if self._pool else [simulate_group(groups[0])]
-        for status, column, bar, _ in results:
+        known: dict[int, np.ndarray] = {}  # symbols usually share one index object
+        stamps = [known[id(i)] if id(i) in known else known.setdefault(id(i), _stamps(i)) for i in indexes]
+        bar_ns = timeframe_delta(timeframe).value
+        per_group = list(self._pool.map(simulate_group, groups)) if self._pool else [simulate_group(groups[0])]
+        results = [result for group in per_group for result in group]  # symbol by symbol
+        for column, (status, bar, _) in enumerate(results):
             if status < 0:
                 where = f"{symbols[column]} at {indexes[column][bar] if bar >= 0 else 'the end'}"
                 if status == BLOWN:
                     raise AccountBlown(f"{where}: the sleeve's equity would go below zero (a short it cannot cover)")
                 raise EngineInconsistency(f"{where}: vectorbt order records do not match the layout")
-        trades = np.concatenate([r[3] for r in results]) if len(results) > 1 else results[0][3]
-        return _assemble(symbols, indexes, n_bars, equity, trades, init_cash, timeframe)
+        trades = [r[2] for r in results]
+        joined = Trades(*(np.concatenate(parts, axis=1) for parts in zip(*trades, strict=True)))
+        symbol = np.repeat(np.arange(len(symbols)), [t.codes.shape[1] for t in trades])
+        return assemble(symbols, indexes, n_bars, equity, joined, symbol, init_cash, timeframe)
 
 
-def _inputs(symbols: list[str], candles: Mapping[str, pd.DataFrame], signals: Mapping[str, pd.DataFrame],
-            funding: Mapping[str, pd.Series] | None, timeframe: str,
-            n_bars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(symbol, kind, bar) arrays in this thread's reused buffers; funding (symbol, bar), or (symbol, 0).
+def _backtest_symbol(mine: Columns, due: np.ndarray, init_cash: np.ndarray, costs: Costs, stamps: np.ndarray,
+                     bar_ns: int, equity: np.ndarray) -> tuple[int, int, Trades]:
+    """(status, bar, trades) of one symbol, laid out, simulated and read in one go.
 
-    Columns are read as views (the standard candle frame is one float block; a signal column is
-    one row of its block) and copied once, into memory touched by earlier backtests already.
+    One symbol at a time: its layout (about 1 MB for a year of 15m bars) is still in cache when
+    vectorbt reads it, and its inputs when records.py does, where the layout of all symbols
+    would have gone out to memory and been fetched back twice. `equity`: its row of the curve.
     """
-    m, longest = len(symbols), int(n_bars.max())
-    bars = scratch("bars", (m, 4, longest), np.float64)
-    flags = scratch("flags", (m, 3, longest), np.bool_)
-    values = scratch("values", (m, 3, longest), np.float64)
-    charged = [s for s in symbols if funding is not None and s in funding]
-    due = np.zeros((m, longest if charged else 0))
-    for j, symbol in enumerate(symbols):
-        frame, sig = candles[symbol], signals[symbol]
-        n = len(frame)
-        if frame.columns.tolist()[:4] == _PRICES:  # cheaper than slicing a string Index
-            bars[j, :, :n] = frame.to_numpy(dtype=float)[:, :4].T
-        else:
-            bars[j, :, :n] = frame[_PRICES].to_numpy(dtype=float).T
-        for i, name in enumerate(FLAG_COLUMNS):
-            flags[j, i, :n] = sig[name].to_numpy(dtype=bool)
-        for i, name in enumerate(VALUE_COLUMNS):
-            values[j, i, :n] = sig[name].to_numpy(dtype=float)
-        if funding is not None and symbol in charged:
-            due[j, :n] = funding_per_bar(pd.DatetimeIndex(frame.index), timeframe, funding[symbol])
-    return bars, flags, values, due
+    layout, entries = build_layout([mine], costs.fee_rate)
+    orders = simulate(layout, init_cash, costs.fee_rate, costs.slippage, 2 * entries + 1)
+    room = len(orders) + 1  # each order closes at most one trade, and one may end open
+    trades = Trades(np.empty((len(TRADE_FLOATS), room)), np.empty((len(TRADE_INTS), room), dtype=np.int64),
+                    np.empty((len(TRADE_CODES), room), dtype=np.int8))
+    status, bar, n_trades = read_column(
+        orders, layout.long_entries[0], layout.short_entries[0], mine.open, mine.high, mine.low, mine.close,
+        mine.long_entry, mine.short_entry, mine.exit, mine.sl_pct, mine.tp_pct, due, float(init_cash[0]),
+        float(costs.slippage), stamps, bar_ns, equity, *trades)
+    return status, bar, Trades(*(part[:, :n_trades] for part in trades))
 
 
-def _assemble(symbols: list[str], indexes: list[pd.Index], n_bars: np.ndarray, equity: np.ndarray,
-              trades: np.ndarray, init_cash: np.ndarray, timeframe: str) -> BacktestRun:
-    """`equity`: a row per symbol, then a spare row that becomes the total."""
-    m = len(symbols)
-    same_index = all(index.equals(indexes[0]) for index in indexes[1:])
-    if same_index:
-        index = pd.DatetimeIndex(indexes[0])
-    else:  # symbols over different periods: each holds its last equity outside its own bars
-        index = pd.DatetimeIndex(indexes[0]).union_many([pd.DatetimeIndex(i) for i in indexes[1:]])
-        parts = {s: pd.Series(equity[j, : n_bars[j]], index=indexes[j]) for j, s in enumerate(symbols)}
-        filled = pd.DataFrame(parts).reindex(index).ffill().fillna(dict(zip(symbols, init_cash, strict=True)))
-        equity = np.vstack([filled.to_numpy().T, np.empty((1, len(index)))])
-    np.sum(equity[:m], axis=0, out=equity[m])
-    curve = pd.DataFrame(equity.T, index=index, columns=[*symbols, TOTAL], copy=False)
-    column = trades[:, 0].astype(np.int64)
-    reason = trades[:, 10].astype(np.int64)
-    entry_ns, exit_ns = _times(indexes if not same_index else indexes[:1], column if not same_index else None,
-                               trades[:, 2].astype(np.int64), trades[:, 3].astype(np.int64))
-    exit_ns[reason == _END] += timeframe_delta(timeframe).value  # closed at the last bar's close
-    frame = _trade_frame(symbols, trades, column, reason, entry_ns, exit_ns)
-    stats = TradeStats(
-        row=np.zeros(len(trades), dtype=np.int64), pnl=trades[:, 9], ret=frame["return"].to_numpy(),
-        hours=(exit_ns - entry_ns) / _NS_PER_HOUR, held_bars=trades[:, 3] - trades[:, 2] + _HELD[reason],
-    )
-    capital = float(init_cash.sum())
-    metrics = compute_metrics(equity[m:], np.array([capital]), month_numbers(index), bars_per_year(timeframe),
-                              stats, np.array([n_bars.sum()]))[0]
-    return BacktestRun(trades=frame, equity=curve, metrics=metrics, timeframe=timeframe, initial_capital=capital,
-                       bars=dict(zip(symbols, n_bars.tolist(), strict=True)))
+def _stamps(index: pd.Index) -> np.ndarray:
+    """Epoch ns of each bar, read-only (see _arrays)."""
+    times = index if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(index)
+    stamps = np.ascontiguousarray((times if times.unit == "ns" else times.as_unit("ns")).asi8, dtype=np.int64).view()
+    stamps.flags.writeable = False
+    return stamps
 
 
-def _times(indexes: list[pd.Index], column: np.ndarray | None, entry_bar: np.ndarray,
-           exit_bar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Epoch ns of the entry and exit bars; `column` picks each trade's index when they differ."""
-    if column is None:
-        stamps = pd.DatetimeIndex(indexes[0]).as_unit("ns").asi8
-        return stamps[entry_bar], stamps[exit_bar]
-    entry_ns = np.empty(len(entry_bar), dtype=np.int64)
-    exit_ns = np.empty(len(exit_bar), dtype=np.int64)
-    for j, index in enumerate(indexes):
-        mine = column == j
-        stamps = pd.DatetimeIndex(index).as_unit("ns").asi8
-        entry_ns[mine] = stamps[entry_bar[mine]]
-        exit_ns[mine] = stamps[exit_bar[mine]]
-    return entry_ns, exit_ns
+def _columns(candles: pd.DataFrame, signals: pd.DataFrame) -> Columns:
+    """A symbol's prices and signals as read-only 1-D arrays: views of the frames where they can be."""
+    return Columns(*_arrays(candles, PRICE_COLUMNS, np.float64), *_arrays(signals, FLAG_COLUMNS, np.bool_),
+                   *_arrays(signals, VALUE_COLUMNS, np.float64))
 
 
-def _trade_frame(symbols: list[str], trades: np.ndarray, column: np.ndarray, reason: np.ndarray,
-                 entry_ns: np.ndarray, exit_ns: np.ndarray) -> pd.DataFrame:
-    quantity, entry_price = trades[:, 6], trades[:, 4]
-    return pd.DataFrame({
-        "symbol": pd.Categorical.from_codes(column, dtype=pd.CategoricalDtype(symbols)),
-        "side": pd.Categorical.from_codes((trades[:, 1] < 0).astype(np.int8), dtype=_SIDES),
-        "entry_time": pd.DatetimeIndex(entry_ns.view("M8[ns]"), tz="UTC"),
-        "entry_price": entry_price,
-        "exit_time": pd.DatetimeIndex(exit_ns.view("M8[ns]"), tz="UTC"),
-        "exit_price": trades[:, 5],
-        "quantity": quantity,
-        "fees": trades[:, 7],
-        "funding": trades[:, 8],
-        "pnl": trades[:, 9],
-        "return": trades[:, 9] / (quantity * entry_price),
-        "exit_reason": pd.Categorical.from_codes(reason.astype(np.int8), dtype=_REASONS),
-        "entry_bar": trades[:, 2].astype(np.int64),
-        "exit_bar": trades[:, 3].astype(np.int64),
-    }, columns=list(TRADE_COLUMNS))
+def _arrays(frame: pd.DataFrame, names: tuple[str, ...], dtype: type) -> list[np.ndarray]:
+    """The named columns, C-contiguous and read-only (so numba always sees one signature).
+
+    `frame[name]` builds a Series per column, ~10 us each in pandas 3: a millisecond per backtest
+    of 20 symbols, the price of a whole pass over their bars. pandas' own accessor of one
+    column's array costs a fraction of that; labels it cannot serve take the public road.
+    """
+    get = getattr(frame, "_get_column_array", None)
+    arrays = []
+    for name in names:
+        loc = frame.columns.get_loc(name)
+        found = get(loc) if get is not None and isinstance(loc, int) else frame[name].to_numpy(dtype=dtype)
+        array = np.ascontiguousarray(found, dtype=dtype).view()
+        array.flags.writeable = False
+        arrays.append(array)
+    return arrays
+
+
+def _funding(symbol: str, index: pd.Index, timeframe: str, funding: Mapping[str, pd.Series] | None) -> np.ndarray:
+    """The rates due per bar, or an empty array when nothing is charged."""
+    if funding is None or symbol not in funding:
+        return np.zeros(0)
+    return funding_per_bar(pd.DatetimeIndex(index), timeframe, funding[symbol])
