@@ -51,10 +51,14 @@ class FrameCandles:
         return [s for s in self._symbols if (s, timeframe) in self._frames]
 
 
-def evaluate(validate: ValidateStrategy, candles: FrameCandles, task: CandidateTask) -> dict[str, Any]:
-    """The candidate's result; a data problem (too little history) is a failed gate, not a crash."""
+def evaluate(validate: ValidateStrategy, candles: FrameCandles, task: CandidateTask,
+             fail_fast: bool = True) -> dict[str, Any]:
+    """The candidate's result; a data problem (too little history) is a failed gate, not a crash.
+
+    `fail_fast`: gates in order of cost, the walk-forward search only for what passed the others.
+    """
     request = ValidationRequest(code=task.code, origin=task.name, timeframe=task.timeframe, walk_forward=True,
-                                register=False, record=False)
+                                register=False, record=False, fail_fast=fail_fast)
     try:
         report = validate.execute(request, candles)
     except DomainError as exc:

@@ -63,6 +63,9 @@ class ValidationRequest:
     scope: Literal["full", "code"] = "full"
     """"code": stop after the sandbox and both lookahead checks (the generator's gate)."""
     record: bool = True
+    fail_fast: bool = False
+    """Skip the walk-forward search when a cheaper gate (the shuffle test) has already rejected the strategy:
+    the pipeline only needs a reason for those, and the search is most of an evaluation's cost."""
 
 
 class ValidateStrategy:
@@ -139,7 +142,9 @@ class ValidateStrategy:
                 report.deflated = deflated_sharpe_ratio(returns, request.trials, request.sharpe_variance)
             except InvalidValidationInput as exc:
                 report.reject(f"deflated Sharpe: {exc}")
-        if request.walk_forward:
+        if request.walk_forward and request.fail_fast and report.reasons:
+            report.walk_forward = {"passed": None, "skipped": "an earlier gate rejected the strategy", "windows": []}
+        elif request.walk_forward:
             step(0.7, "walk-forward optimisation")
             self._walk_forward(request, info, frames, report)
 

@@ -26,7 +26,9 @@ _built: dict[str, ValidateStrategy] = {}
 
 
 def evaluate_candidate(context: EvaluationContext, task: CandidateTask) -> dict[str, Any]:
-    return evaluate(_validator(context.settings), FrameCandles(context.frames, context.symbols), task)
+    """The pipeline's evaluation: gates in order of cost (`pipeline.full_evaluation` in the settings: every stage)."""
+    return evaluate(_validator(context.settings), FrameCandles(context.frames, context.symbols), task,
+                    fail_fast=not context.settings.get("full_evaluation", False))
 
 
 def _validator(settings: Mapping[str, Any]) -> ValidateStrategy:
