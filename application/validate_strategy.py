@@ -164,7 +164,9 @@ class ValidateStrategy:
     def _prefix_check(self, request: ValidationRequest, info: StrategyInfo, frames: Mapping[str, pd.DataFrame],
                       report: ValidationReport) -> bool | None:
         """Whether signals are prefix invariant; None when the sandbox stopped the strategy."""
-        df = next(iter(frames.values())).iloc[-self._policy.prefix_max_bars:]
+        bars = min(self._policy.prefix_max_bars, self._policy.legacy_prefix_bars) if info.legacy else (
+            self._policy.prefix_max_bars)
+        df = next(iter(frames.values())).iloc[-bars:]
         cuts = cut_points(len(df), info.warmup_bars, self._policy.cut_points)
         try:
             with _timed(report, "prefix_check"):

@@ -13,6 +13,8 @@ class ValidationPolicy:
     cut_points: int = 8
     prefix_max_bars: int = 6000
     """The dynamic check runs on at most this many of the last bars: a few thousand show any lookahead."""
+    legacy_prefix_bars: int = 1500
+    """An old-style strategy (bar by bar) is checked on fewer bars, or the check would outlast the CPU limit."""
     walk_forward_windows: int = 4
     walk_forward_train_ratio: float = 0.75
     min_sharpe: float = 1.0

@@ -117,3 +117,33 @@ def test_a_sandbox_rejection_is_recorded_with_its_line() -> None:
                                                           TrendingCandles())
     assert report.sandbox_ok is False and report.error is not None and "bad day" in report.error
     assert report.violations[0].rule == "sandbox_runtime" and report.violations[0].line == 13
+
+
+OLD_STYLE = '''import numpy as np
+import pandas as pd
+
+from domain.strategy import Signal, StrategyCore
+
+
+class OldStyle(StrategyCore):
+    type = "MOM"
+    timeframe = "15m"
+    default_params = {"lookback": 3}
+
+    def generate_signal(self, df):
+        if len(df) <= self.params["lookback"]:
+            return None
+        last, before = float(df["close"].iloc[-1]), float(df["close"].iloc[-1 - self.params["lookback"]])
+        if last > before:
+            return Signal(direction="long", size=0.5, stop_loss=last * 0.98, take_profit=None, reason="up")
+        return Signal(direction="close", size=1.0, stop_loss=None, take_profit=None, reason="down")
+'''
+
+
+def test_an_old_style_strategy_is_validated_on_a_bounded_prefix() -> None:
+    """Bar by bar, every prefix would cost minutes: the check runs on the last legacy_prefix_bars bars."""
+    policy = ValidationPolicy(shuffle_iterations=100, prefix_max_bars=3000, legacy_prefix_bars=300)
+    report = validator(InProcessSandbox(), policy=policy).execute(
+        ValidationRequest(code=OLD_STYLE, origin="old.py", days=10), TrendingCandles(bars=1200))
+    assert report.sandbox_ok and report.ast_ok and report.prefix_ok is True, report.violations
+    assert report.stage_seconds["prefix_check"] < report.stage_seconds["signals"] * 3
