@@ -146,7 +146,7 @@ class ValidateStrategy:
             report.walk_forward = {"passed": None, "skipped": "an earlier gate rejected the strategy", "windows": []}
         elif request.walk_forward:
             step(0.7, "walk-forward optimisation")
-            self._walk_forward(request, info, frames, report)
+            self._walk_forward(request, info, frames, report, signals)
 
     def _frames(self, request: ValidationRequest, candles: CandleSource, info: StrategyInfo,
                 report: ValidationReport) -> dict[str, pd.DataFrame]:
@@ -181,19 +181,23 @@ class ValidateStrategy:
         return report.prefix_ok
 
     def _walk_forward(self, request: ValidationRequest, info: StrategyInfo, frames: Mapping[str, pd.DataFrame],
-                      report: ValidationReport) -> None:
+                      report: ValidationReport, computed: Mapping[str, pd.DataFrame]) -> None:
+        """`policy.walk_forward_search` False: the strategy's own parameters on every window, no grid."""
         policy = self._policy
+        grid = info.param_grid if policy.walk_forward_search else {}
         optimiser = WalkForwardOptimiser(self._engine, self._costs, windows=policy.walk_forward_windows,
                                          train_ratio=policy.walk_forward_train_ratio, min_sharpe=policy.min_sharpe,
                                          max_cv=policy.max_cv, max_parameters=policy.max_parameters,
                                          max_combinations=policy.max_combinations)
 
         def signals_for(params: dict[str, Any]) -> dict[str, pd.DataFrame]:
+            if params == info.params:
+                return dict(computed)  # the backtest's own signals: the same parameters, computed once
             return self._signals(request, info, frames, params)
 
         try:
             with _timed(report, "walk_forward"):
-                result = optimiser.run(frames, signals_for, param_grid=info.param_grid, default_params=info.params,
+                result = optimiser.run(frames, signals_for, param_grid=grid, default_params=info.params,
                                        timeframe=report.timeframe or info.timeframe)
         except SandboxRejection as rejection:
             self._sandbox_failed(report, rejection)

@@ -20,5 +20,7 @@ class ValidationPolicy:
     min_sharpe: float = 1.0
     max_cv: float = 0.3
     max_parameters: int = 4
+    walk_forward_search: bool = True
+    """False: walk-forward only scores the strategy's own parameters on each window (no grid search)."""
     max_combinations: int | None = 16
     """Walk-forward grid points searched at most (evenly spread over a larger grid)."""

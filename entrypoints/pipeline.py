@@ -64,7 +64,9 @@ def worker_settings(settings: Settings, policy: ValidationPolicy, costs: Costs) 
     return {"isolation": sandbox.isolation, "require": list(sandbox.require),
             "limits": {"cpu_seconds": sandbox.cpu_seconds, "wall_seconds": sandbox.wall_seconds,
                        "memory_mb": sandbox.memory_mb},
-            "policy": dataclasses.asdict(policy), "costs": dataclasses.asdict(costs)}
+            "policy": dataclasses.asdict(dataclasses.replace(
+                policy, walk_forward_search=settings.pipeline.walk_forward == "optimise")),
+            "costs": dataclasses.asdict(costs)}
 
 
 def build_pipeline(settings: Settings, choice: str, candles: CandleSource, validate: ValidateStrategy,

@@ -58,11 +58,12 @@ class RandomWalkCandles:
 
 def pipeline(runner: BatchRunnerLike, store: InMemoryEventStore, *, isolation: str = "none",
              rules: SelectionRules | None = None, timeframes: tuple[str, ...] = ("1h", "4h"),
-             gates_open: bool = False) -> ResearchPipeline:
-    """`gates_open`: validation lets everything through (to test what happens after the gates)."""
+             gates_open: bool = False, search: bool = False) -> ResearchPipeline:
+    """`gates_open`: validation lets everything through (to test what happens after the gates);
+    `search`: walk-forward grid search (pipeline.walk_forward: optimise) instead of the default windows."""
     clock = ManualClock(END)
     repository = StrategyRepository(store)
-    policy = ValidationPolicy(shuffle_iterations=100, prefix_max_bars=2000)
+    policy = ValidationPolicy(shuffle_iterations=100, prefix_max_bars=2000, walk_forward_search=search)
     if gates_open:
         policy = dataclasses.replace(policy, max_p_value=1.0, min_sharpe=-1e9, max_cv=1e9)
     costs = Costs()

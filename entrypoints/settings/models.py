@@ -250,6 +250,7 @@ class PipelineSettings(Section):
     runner: Literal["local", "dask"] = "local"
     dask_scheduler: str = ""
     holdout_days: NonNegativeInt = 0
+    walk_forward: Literal["windows", "optimise"] = "windows"
 
     @model_validator(mode="after")
     def _dask_needs_scheduler(self) -> PipelineSettings:

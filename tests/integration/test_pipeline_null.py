@@ -6,16 +6,20 @@ tries some always look good in-sample, and every gate together must still refuse
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.local.process_pool import ProcessPoolRunner
 from adapters.memory.event_store import InMemoryEventStore
 from application.research_pipeline import PipelineRequest
 from tests.pipeline_support import RandomWalkCandles, pipeline
 
 
-def test_no_strategy_is_selected_on_a_random_walk() -> None:
+@pytest.mark.parametrize("search", [False, True], ids=["windows", "grid-search"])
+def test_no_strategy_is_selected_on_a_random_walk(search: bool) -> None:
+    """Both walk-forward modes (pipeline.walk_forward: windows, the default, and optimise)."""
     store = InMemoryEventStore()
     with ProcessPoolRunner(2) as runner:
-        report = pipeline(runner, store, isolation="process").run(
+        report = pipeline(runner, store, isolation="process", search=search).run(
             PipelineRequest(count=200, seed=5, days=120), RandomWalkCandles(days=150))
     assert report["candidates"] >= 200 and report["selected"] == []
     assert len(report["decisions"]) == report["candidates"]
