@@ -186,7 +186,11 @@ class ResearchPipeline:
                            "reasons": list(d.reasons)} for d in decisions],
             "generation": dict(generation), "current_regimes": {s: str(r) for s, r in current.items()},
             "request": asdict(request), "out_of_sample": None,
+            "synthetic": sorted(f"{s} {tf}" for (s, tf), f in frames.items() if f.attrs.get("synthetic")),
         }
+        if report["synthetic"]:
+            logger.warning("pipeline %s evaluated on the SYNTHETIC market for %s: not real prices", run_id,
+                           ", ".join(report["synthetic"]))
         if request.holdout_days and chosen and self._holdout is not None:
             report["out_of_sample"] = self._holdout.report(
                 days=request.days, holdout_days=request.holdout_days, candles=candles,

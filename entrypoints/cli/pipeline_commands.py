@@ -128,6 +128,10 @@ def render(report: dict[str, Any], limit: int | None) -> None:
         table.add_row(str(n), d["name"], f"{d['score']:.1f}", "yes" if d["selected"] else "no",
                       "; ".join(d["reasons"])[:300])
     console.print(table)
+    if report.get("synthetic"):
+        where = ", ".join(report["synthetic"])
+        console.print(f"[yellow]evaluated on the SYNTHETIC market (not real prices) for {where}: no cached candles "
+                      "there; `sixbtc data download` fetches real ones[/yellow]")
     oos = report.get("out_of_sample")
     if oos:
         console.print(f"out of sample ({oos['holdout_days']} days held back): portfolio Sharpe in sample "

@@ -39,6 +39,7 @@ def test_a_pipeline_run_then_classify_and_resume(database, clean_pg: Engine, tmp
     assert {"run_id", "candidates", "passed", "selected"} <= set(report) and report["candidates"] == 6
     assert all({"name", "score", "reasons"} <= set(s) for s in report["selected"])
     assert len(report["decisions"]) == 6 and all(d["reasons"] for d in report["decisions"])
+    assert report["synthetic"]  # no candles in the data folder: the synthetic market, and the report says so
     ranked = sixbtc("classify", "--limit", "3", "--json", env=database)
     assert ranked.returncode == 0, ranked.stderr
     assert json.loads(ranked.stdout)["run_id"] == report["run_id"]
