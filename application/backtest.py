@@ -23,9 +23,10 @@ from application.ports.event_store import WrongExpectedVersion
 from application.ports.read_models import ReadModelStore
 from application.ports.strategy_sandbox import StrategySandbox
 from application.register_strategy import RegisterStrategy
+from application.strategy_candles import checked_frames
 from application.strategy_repository import StrategyNotFound, StrategyRepository
-from domain.backtest import BacktestRun, Costs, check_prices, check_warmup
-from domain.candles import last_days, timeframe_delta
+from domain.backtest import BacktestRun, Costs
+from domain.candles import timeframe_delta
 from domain.errors import InvalidStrategy
 
 logger = logging.getLogger(__name__)
@@ -111,15 +112,9 @@ class RunBacktest:
         strategy_id, name, code, origin = self._resolve(request)
         info = self._sandbox.inspect(code, origin, request.params)
         owner = info.class_name
-        timeframe = request.timeframe or info.timeframe
-        symbols = request.symbols or tuple(candles.default_symbols(timeframe))
-        if not symbols:
-            raise InvalidStrategy(f"no symbols to backtest {name} on ({timeframe})")
         report(0.05, "loading candles")
-        frames = {s: last_days(candles.load(s, timeframe), timeframe, request.days) for s in symbols}
-        for symbol, frame in frames.items():
-            check_prices(symbol, frame)
-            check_warmup(owner, symbol, len(frame), info.warmup_bars)
+        timeframe, symbols, frames = checked_frames(candles, info, symbols=request.symbols,
+                                                    timeframe=request.timeframe, days=request.days, purpose="backtest")
         if info.legacy:
             logger.warning("%s overrides only generate_signal: running it bar by bar on a trailing window "
                            "(slow path)", owner)

@@ -18,7 +18,6 @@ import pandas as pd
 
 from application.validate_strategy import ValidateStrategy, ValidationRequest
 from application.validation_report import ValidationReport
-from domain.backtest import TOTAL
 from domain.classification.regimes import RegimeWindows, regime_performance
 from domain.errors import DomainError
 
@@ -62,7 +61,7 @@ def evaluate(validate: ValidateStrategy, candles: FrameCandles, task: CandidateT
     try:
         report = validate.execute(request, candles)
     except DomainError as exc:
-        return _failed(task, f"could not be evaluated: {exc}")
+        return failed_result(task, f"could not be evaluated: {exc}")
     return _result(task, report, candles)
 
 
@@ -81,7 +80,7 @@ def _result(task: CandidateTask, report: ValidationReport, candles: FrameCandles
                             "observations": d.observations}
     run = report.run
     if run is not None:
-        daily = run.equity[TOTAL].resample("1D").last().pct_change().dropna()
+        daily = run.daily_returns()
         found["daily_returns"] = {day.date().isoformat(): float(r) for day, r in daily.items() if math.isfinite(r)}
         frames = {s: candles.load(s, run.timeframe) for s in run.bars}
         windows = RegimeWindows.for_timeframe(run.timeframe)
@@ -89,7 +88,8 @@ def _result(task: CandidateTask, report: ValidationReport, candles: FrameCandles
     return found
 
 
-def _failed(task: CandidateTask, reason: str) -> dict[str, Any]:
+def failed_result(task: CandidateTask, reason: str) -> dict[str, Any]:
+    """The result of a candidate that never got through evaluation: one gate reason, no numbers."""
     return {"strategy_id": task.strategy_id, "name": task.name, "strategy_type": task.strategy_type,
             "timeframe": task.timeframe, "passed_gates": False, "gate_reasons": [reason], "validation": None,
             "metrics": None, "symbols": [], "shuffle_p_value": None, "test_sharpes": [], "moments": None,

@@ -19,7 +19,7 @@ from application.ports.backtest_engine import BacktestEngine
 from application.ports.candle_source import CandleSource
 from application.ports.strategy_sandbox import StrategySandbox
 from application.strategy_repository import StrategyRepository
-from domain.backtest import TOTAL, Costs
+from domain.backtest import Costs
 from domain.candles import last_days
 
 
@@ -47,7 +47,7 @@ class HoldoutEvaluator:
                 continue
             run = self._engine.run(held, {s: signals[s].loc[held[s].index] for s in held},
                                    timeframe=strategy.timeframe, costs=self._costs)
-            daily_out = run.equity[TOTAL].resample("1D").last().pct_change().dropna()
+            daily_out = run.daily_returns()
             daily_in = pd.Series({pd.Timestamp(k): v for k, v in (result.get("daily_returns") or {}).items()},
                                  dtype=float)
             inside[strategy.name], outside[strategy.name] = daily_in, daily_out

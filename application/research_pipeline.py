@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from application.evaluate_candidate import CandidateTask
+from application.evaluate_candidate import CandidateTask, failed_result
 from application.event_codec import decode, encode
 from application.generate_strategies import GenerateStrategies, GenerationRequest
 from application.pipeline_holdout import HoldoutEvaluator
@@ -29,7 +29,7 @@ from application.ports.candle_source import CandleSource
 from application.ports.clock import Clock
 from application.ports.event_store import EventStore
 from application.strategy_repository import StrategyRepository
-from domain.candles import last_days
+from domain.candles import TIMEFRAME_MINUTES, last_days
 from domain.classification.errors import InsufficientHistory
 from domain.classification.regimes import Regime, RegimeWindows, current_regime
 from domain.errors import DomainError
@@ -39,8 +39,7 @@ from domain.research_events import (
     PipelineCandidatesChosen,
     PipelineRunCompleted,
     PipelineRunStarted,
-    StrategyRejected,
-    StrategyValidated,
+    validation_outcome,
 )
 
 logger = logging.getLogger(__name__)
@@ -134,8 +133,8 @@ class ResearchPipeline:
             tasks = {t.strategy_id: t for t in todo}
             with closing(self._runner.run(self._evaluate, [(t.strategy_id, t) for t in todo], shared=context)) as outs:
                 for outcome in outs:  # closing: a failure here cancels what has not run yet
-                    result = outcome.result if outcome.result is not None else _crashed(tasks[outcome.key],
-                                                                                         outcome.error)
+                    result = outcome.result if outcome.result is not None else failed_result(
+                        tasks[outcome.key], f"evaluation crashed: {outcome.error}")
                     results[outcome.key] = result
                     self._record_evaluation(run_id, result)
                     step(total + len(results), total * 2, f"evaluated {result['name']}")
@@ -161,10 +160,10 @@ class ResearchPipeline:
         at, sid = self._clock.now(), result["strategy_id"]
         validation = result.get("validation")
         if validation is not None:
-            common = {"aggregate_id": f"{run_id}-{sid}", "occurred_at": at, "strategy_id": sid,
-                      "origin": result["name"], "code_sha256": "", "report": validation}
-            self._append(StrategyValidated(**common) if result["passed_gates"]
-                         else StrategyRejected(**common, reasons=tuple(result["gate_reasons"]) or ("rejected",)))
+            self._append(validation_outcome(
+                passed=bool(result["passed_gates"]), reasons=tuple(result["gate_reasons"]),
+                validation_id=f"{run_id}-{sid}", occurred_at=at, strategy_id=sid, origin=result["name"],
+                code_sha256="", report=validation))
         self._append(CandidateEvaluated(aggregate_id=run_id, occurred_at=at, strategy_id=sid, result=result))
 
     def _complete(self, run_id: str, request: PipelineRequest, results: list[dict[str, Any]],
@@ -204,7 +203,7 @@ class ResearchPipeline:
         """Each symbol's regime at the end of the run's data, read on its finest timeframe."""
         finest: dict[str, str] = {}
         for symbol, timeframe in frames:
-            if symbol not in finest or _minutes(timeframe) < _minutes(finest[symbol]):
+            if symbol not in finest or TIMEFRAME_MINUTES[timeframe] < TIMEFRAME_MINUTES[finest[symbol]]:
                 finest[symbol] = timeframe
         found = {}
         for symbol, timeframe in sorted(finest.items()):
@@ -222,18 +221,4 @@ def _before_holdout(frame: pd.DataFrame, days: int) -> pd.DataFrame:
     if not days or frame.empty:
         return frame
     return frame.loc[frame.index < frame.index[-1] - pd.Timedelta(days=days)]
-
-
-def _minutes(timeframe: str) -> float:
-    from domain.candles import timeframe_delta
-
-    return float(timeframe_delta(timeframe) / pd.Timedelta(minutes=1))
-
-
-def _crashed(task: CandidateTask, error: str | None) -> dict[str, Any]:
-    return {"strategy_id": task.strategy_id, "name": task.name, "strategy_type": task.strategy_type,
-            "timeframe": task.timeframe,
-            "passed_gates": False, "gate_reasons": [f"evaluation crashed: {error}"], "validation": None,
-            "metrics": None, "symbols": [], "shuffle_p_value": None, "test_sharpes": [], "moments": None,
-            "daily_returns": {}, "regimes": {}}
 

@@ -28,13 +28,13 @@ from application.ports.clock import Clock
 from application.ports.event_store import EventStore
 from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo, StrategySandbox
 from application.register_strategy import RegisterStrategy
+from application.strategy_candles import checked_frames
 from application.validation_policy import ValidationPolicy
 from application.validation_report import ValidationReport
 from application.walk_forward import WalkForwardOptimiser
-from domain.backtest import Costs, check_prices, check_warmup
-from domain.candles import last_days
+from domain.backtest import Costs
 from domain.errors import InvalidStrategy
-from domain.research_events import StrategyRejected, StrategyValidated
+from domain.research_events import validation_outcome
 from domain.validation.deflated_sharpe import deflated_sharpe_ratio, returns_from_equity
 from domain.validation.errors import InvalidValidationInput
 from domain.validation.lookahead_ast import find_lookahead
@@ -150,14 +150,8 @@ class ValidateStrategy:
 
     def _frames(self, request: ValidationRequest, candles: CandleSource, info: StrategyInfo,
                 report: ValidationReport) -> dict[str, pd.DataFrame]:
-        timeframe = request.timeframe or info.timeframe
-        symbols = request.symbols or tuple(candles.default_symbols(timeframe))
-        if not symbols:
-            raise InvalidStrategy(f"no symbols to validate {info.class_name} on ({timeframe})")
-        frames = {s: last_days(candles.load(s, timeframe), timeframe, request.days) for s in symbols}
-        for symbol, frame in frames.items():
-            check_prices(symbol, frame)
-            check_warmup(info.class_name, symbol, len(frame), info.warmup_bars)
+        timeframe, symbols, frames = checked_frames(candles, info, symbols=request.symbols,
+                                                    timeframe=request.timeframe, days=request.days, purpose="validate")
         report.timeframe, report.symbols = timeframe, list(symbols)
         return frames
 
@@ -235,15 +229,10 @@ class ValidateStrategy:
         report.strategy_id, report.strategy_name = registered.strategy_id, registered.name
 
     def _record(self, report: ValidationReport) -> None:
-        at, report_dict = self._clock.now(), report.event_report()
-        event: StrategyValidated | StrategyRejected
-        if report.passed:
-            event = StrategyValidated(aggregate_id=report.validation_id, occurred_at=at, strategy_id=report.strategy_id,
-                                      origin=report.origin, code_sha256=report.code_sha256, report=report_dict)
-        else:
-            event = StrategyRejected(aggregate_id=report.validation_id, occurred_at=at, strategy_id=report.strategy_id,
-                                     origin=report.origin, code_sha256=report.code_sha256, report=report_dict,
-                                     reasons=tuple(report.reasons) or ("rejected",))
+        event = validation_outcome(passed=report.passed, reasons=tuple(report.reasons),
+                                   validation_id=report.validation_id, occurred_at=self._clock.now(),
+                                   strategy_id=report.strategy_id, origin=report.origin,
+                                   code_sha256=report.code_sha256, report=report.event_report())
         self._events.append(event.stream_id, [encode(event, correlation_id=report.validation_id)], 0)
 
 

@@ -73,6 +73,10 @@ class BacktestRun:
     initial_capital: float        # of all symbols together; each symbol had an equal share
     bars: dict[str, int] = field(default_factory=dict)  # bars per symbol, in column order
 
+    def daily_returns(self) -> pd.Series:
+        """Returns of the total equity from one UTC day's last close to the next: what correlations use."""
+        return self.equity[TOTAL].resample("1D").last().pct_change().dropna()
+
     def symbol_metrics(self) -> dict[str, dict[str, Any]]:
         """The same metrics for each symbol on its own share of the capital (computed on demand)."""
         symbols = list(self.bars)

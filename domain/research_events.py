@@ -7,6 +7,7 @@ became a strategy still leaves its record, and a killed pipeline run finds its p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from domain.events import DomainEvent
@@ -20,7 +21,9 @@ class ValidationEvent(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class StrategyValidated(ValidationEvent):
+class ValidationOutcome(ValidationEvent):
+    """What both outcomes carry; `strategy_id` is None for code that never became a strategy."""
+
     strategy_id: str | None
     origin: str
     code_sha256: str
@@ -28,12 +31,24 @@ class StrategyValidated(ValidationEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class StrategyRejected(ValidationEvent):
-    strategy_id: str | None
-    origin: str
-    code_sha256: str
+class StrategyValidated(ValidationOutcome):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrategyRejected(ValidationOutcome):
     reasons: tuple[str, ...] = ()
-    report: dict[str, Any] = field(default_factory=dict)
+
+
+def validation_outcome(*, passed: bool, reasons: tuple[str, ...], validation_id: str, occurred_at: datetime,
+                       strategy_id: str | None, origin: str, code_sha256: str,
+                       report: dict[str, Any]) -> StrategyValidated | StrategyRejected:
+    """The one event a validation leaves: validated, or rejected with its reasons (never none)."""
+    common: dict[str, Any] = {"aggregate_id": validation_id, "occurred_at": occurred_at, "strategy_id": strategy_id,
+                              "origin": origin, "code_sha256": code_sha256, "report": report}
+    if passed:
+        return StrategyValidated(**common)
+    return StrategyRejected(**common, reasons=reasons or ("rejected",))
 
 
 @dataclass(frozen=True, kw_only=True)

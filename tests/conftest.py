@@ -34,12 +34,17 @@ def pg_engine(pg_url: URL) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def clean_pg(pg_engine: Engine) -> Engine:
-    """Every table emptied, identities restarted: each test starts from nothing."""
-    with pg_engine.begin() as conn:
+def empty_tables(engine: Engine) -> None:
+    """Every table emptied, identities restarted."""
+    with engine.begin() as conn:
         conn.execute(sa.text(
             "TRUNCATE events, projection_checkpoints, strategies, backtest_results, "
             "live_trades, performance_snapshots, validation_results, pipeline_runs RESTART IDENTITY"
         ))
+
+
+@pytest.fixture
+def clean_pg(pg_engine: Engine) -> Engine:
+    """Each test starts from nothing."""
+    empty_tables(pg_engine)
     return pg_engine

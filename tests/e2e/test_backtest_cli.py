@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import Engine
 
 from domain.metrics import METRIC_NAMES
 from tests.conftest import SHARED_DATA
@@ -16,17 +15,9 @@ from tests.e2e.test_cli import REPO, sixbtc
 OHLCV = SHARED_DATA / "ohlcv"
 STRATEGY = REPO / "examples" / "strategies" / "bre_donchian.py"
 TRADE_FIELDS = {"symbol", "side", "entry_time", "entry_price", "exit_time", "exit_price", "pnl", "exit_reason"}
-TABLES = "events, projection_checkpoints, strategies, backtest_results, live_trades, performance_snapshots"
 
 pytestmark = pytest.mark.skipif(not OHLCV.is_dir(), reason=f"real candles not found at {OHLCV} (../shared/data)")
 
-
-@pytest.fixture
-def database(clean_pg: Engine, pg_url: URL) -> Iterator[dict[str, str]]:
-    """An empty database for this test, emptied again after it so later tests count their own rows."""
-    yield {"SIXBTC_DATABASE_URL": pg_url.render_as_string(hide_password=False)}
-    with clean_pg.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY"))
 
 
 def test_backtest_a_file_then_the_stored_strategy_by_name(database: dict[str, str], clean_pg: Engine) -> None:

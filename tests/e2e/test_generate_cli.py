@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from dependency_injector import providers
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import Engine
 
 from adapters.memory.event_store import InMemoryEventStore
 from adapters.memory.read_models import InMemoryReadModels
@@ -20,16 +19,11 @@ from entrypoints.container import Container, build_container
 from entrypoints.settings import load_settings
 from tests.e2e.test_cli import REPO, sixbtc
 
-TABLES = ("events, projection_checkpoints, strategies, backtest_results, live_trades, performance_snapshots, "
-          "validation_results")
-
 
 @pytest.fixture
-def database(clean_pg: Engine, pg_url: URL) -> Iterator[dict[str, str]]:
-    yield {"SIXBTC_DATABASE_URL": pg_url.render_as_string(hide_password=False), "ANTHROPIC_API_KEY": "",
-           "OPENAI_API_KEY": ""}
-    with clean_pg.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY"))
+def database(database: dict[str, str]) -> dict[str, str]:
+    """No AI key reaches the subprocess: generation must be offline here."""
+    return {**database, "ANTHROPIC_API_KEY": "", "OPENAI_API_KEY": ""}
 
 
 def test_offline_generation_stores_distinct_valid_strategies(database, clean_pg: Engine, tmp_path: Path) -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from dependency_injector import providers
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import Engine
 
 from adapters.memory.event_store import InMemoryEventStore
 from adapters.memory.read_models import InMemoryReadModels
@@ -19,16 +17,6 @@ from entrypoints.api.app import create_app
 from entrypoints.container import Container, build_container
 from entrypoints.settings import load_settings
 from tests.e2e.test_cli import REPO, sixbtc
-
-TABLES = ("events, projection_checkpoints, strategies, backtest_results, live_trades, performance_snapshots, "
-          "validation_results, pipeline_runs")
-
-
-@pytest.fixture
-def database(clean_pg: Engine, pg_url: URL) -> Iterator[dict[str, str]]:
-    yield {"SIXBTC_DATABASE_URL": pg_url.render_as_string(hide_password=False)}
-    with clean_pg.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY"))
 
 
 def test_a_pipeline_run_then_classify_and_resume(database, clean_pg: Engine, tmp_path: Path) -> None:

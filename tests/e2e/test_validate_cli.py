@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import Engine
 
 from tests.conftest import SHARED_DATA
 from tests.e2e.test_cli import REPO, sixbtc
@@ -16,18 +15,10 @@ from tests.e2e.test_cli import REPO, sixbtc
 OHLCV = SHARED_DATA / "ohlcv"
 CORPUS = REPO / "tests" / "validation_corpus"
 CLEAN = CORPUS / "clean" / "clean_ewm_macd.py"
-TABLES = ("events, projection_checkpoints, strategies, backtest_results, live_trades, performance_snapshots, "
-          "validation_results")
 KEYS = {"file", "sandbox_ok", "ast_ok", "lookahead_free", "violations", "shuffle_p_value", "error"}
 
 pytestmark = pytest.mark.skipif(not OHLCV.is_dir(), reason=f"real candles not found at {OHLCV} (../shared/data)")
 
-
-@pytest.fixture
-def database(clean_pg: Engine, pg_url: URL) -> Iterator[dict[str, str]]:
-    yield {"SIXBTC_DATABASE_URL": pg_url.render_as_string(hide_password=False)}
-    with clean_pg.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY"))
 
 
 @pytest.fixture
