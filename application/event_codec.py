@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from application.ports.event_store import NewEvent, RecordedEvent
@@ -32,3 +33,13 @@ def decode(recorded: RecordedEvent) -> DomainEvent:
         occurred_at=datetime.fromisoformat(occurred) if occurred else recorded.recorded_at,
         aggregate_id=str(meta.get("aggregate_id") or recorded.stream_id.split("-", 1)[-1]),
     )
+
+
+def encode_chain(events: Sequence[DomainEvent], *, correlation_id: str | None = None) -> list[NewEvent]:
+    """Encode events written together: each is caused by the one before it."""
+    encoded: list[NewEvent] = []
+    causation = None
+    for event in events:
+        encoded.append(encode(event, correlation_id=correlation_id, causation_id=causation))
+        causation = event.event_id
+    return encoded

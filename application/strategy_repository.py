@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.event_codec import decode, encode
+from application.event_codec import decode, encode_chain
 from application.ports.event_store import EventStore
 from domain.errors import DomainError
 from domain.events import StrategyEvent
@@ -36,9 +36,5 @@ class StrategyRepository:
         events = strategy.pull_events()
         if not events:
             return expected
-        causation = None
-        encoded = []
-        for event in events:
-            encoded.append(encode(event, correlation_id=correlation_id, causation_id=causation))
-            causation = event.event_id
+        encoded = encode_chain(events, correlation_id=correlation_id)
         return self._store.append(stream_of(strategy.id), encoded, expected_version=expected)

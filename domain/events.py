@@ -219,6 +219,8 @@ class OrderFilled(SubaccountEvent):
     price: float
     fee: float
     filled_at: datetime
+    fill_id: str | None = None
+    """The venue's id for the execution, when known: a fill read twice is recorded once."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -260,4 +262,6 @@ class StrategyDeselected(StrategyEvent):
 
 # Research runs (validation, generation, pipeline) live in their own module; importing it here
 # registers their event types for every store that decodes through this module.
+import domain.execution_events  # noqa: E402 - after SubaccountEvent, which its events extend
+import domain.paper_events  # noqa: E402 - after DomainEvent, which its events extend
 import domain.research_events  # noqa: E402, F401 - after DomainEvent, which its events extend

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from types import MappingProxyType
 
+from domain.errors import InvalidTradingRecord
 from domain.events import PortfolioSnapshotTaken
 from domain.trading import Fill, Position, Trade, check_aware, check_finite, check_positive, direction_of
 
@@ -134,6 +135,22 @@ class Portfolio:
             self._open(fill, opening_size, opening_fee, stop_loss, take_profit)
         self._update_peak()
         return trades
+
+    def adopt_position(self, symbol: str, position: Position | None, at: datetime) -> None:
+        """Take the venue's word for what is held on `symbol` (None: flat); no cash moves.
+
+        Reconciliation records the difference as an event; the book must then agree with the
+        venue, or every later fill would be booked against a position that does not exist.
+        """
+        self._advance(at)
+        if position is None:
+            self._positions.pop(symbol, None)
+        else:
+            if position.symbol != symbol:
+                raise InvalidTradingRecord(f"position for {position.symbol} adopted as {symbol}")
+            self._positions[symbol] = position
+            self._marks.setdefault(symbol, position.entry_price)
+        self._update_peak()
 
     def snapshot(self, at: datetime) -> PortfolioSnapshotTaken:
         """The book at `at`; a snapshot is an observation, so a new UTC day starts here too."""

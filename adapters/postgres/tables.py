@@ -146,5 +146,57 @@ pipeline_runs = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
 
+TZ = sa.DateTime(timezone=True)
+
+subaccounts = sa.Table(
+    "subaccounts",
+    metadata,
+    sa.Column("subaccount", sa.Integer, primary_key=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("strategy_id", sa.Text),
+    sa.Column("mode", sa.Text),
+    sa.Column("capital", sa.Float),
+    sa.Column("assigned_at", TZ),
+    sa.Column("previous_strategy_id", sa.Text),
+    sa.Column("unassigned_reason", sa.Text),
+    sa.Column("account_value", sa.Float),
+    sa.Column("last_reconciled_at", TZ),
+    sa.Column("last_differences", sa.Integer),
+    sa.Column("last_reconciliation", JSONB),
+    sa.Column("updated_at", TZ),
+)
+
+subaccount_positions = sa.Table(
+    "subaccount_positions",
+    metadata,
+    sa.Column("subaccount", sa.Integer, primary_key=True),
+    sa.Column("symbol", sa.Text, primary_key=True),
+    sa.Column("strategy_id", sa.Text),
+    sa.Column("direction", sa.Text),
+    sa.Column("size", sa.Float, nullable=False),
+    sa.Column("entry_price", sa.Float),
+    sa.Column("updated_at", TZ),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("order_id", sa.Text, primary_key=True),
+    sa.Column("subaccount", sa.Integer, nullable=False, index=True),
+    sa.Column("strategy_id", sa.Text, index=True),
+    sa.Column("symbol", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("side", sa.Text),
+    sa.Column("size", sa.Float),
+    sa.Column("trigger_price", sa.Float),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("filled_size", sa.Float),
+    sa.Column("average_price", sa.Float),
+    sa.Column("reason", sa.Text),
+    sa.Column("created_at", TZ),
+    sa.Column("updated_at", TZ),
+)
+
 READ_MODEL_TABLES = {t.name: t for t in (strategies, backtest_results, live_trades, performance_snapshots,
-                                         validation_results, pipeline_runs)}
+                                         validation_results, pipeline_runs, subaccounts, subaccount_positions,
+                                         orders)}

@@ -7,6 +7,7 @@ from typing import Any
 from application.ports.event_store import RecordedEvent
 from application.ports.read_models import Upsert
 from application.projections.base import Projection
+from application.projections.execution import EXECUTION_PROJECTIONS
 from domain import events as ev
 from domain import research_events as rev
 
@@ -121,4 +122,4 @@ PIPELINE_RUNS = Projection("pipeline_runs", ("pipeline_runs",), {
 })
 
 ALL_PROJECTIONS = (STRATEGIES, BACKTEST_RESULTS, LIVE_TRADES, PERFORMANCE_SNAPSHOTS, VALIDATION_RESULTS,
-                   PIPELINE_RUNS)
+                   PIPELINE_RUNS, *EXECUTION_PROJECTIONS)

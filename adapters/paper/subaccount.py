@@ -1,0 +1,262 @@
+"""One paper subaccount: the SubaccountExchange port over its `paper-<n>` event stream.
+
+Every call first catches up on the stream (another adapter over the same store, a person's
+trade, our own restart) and fires the triggers the bars since have reached, then answers.
+
+Concurrency: writes append with expected_version = the version folded in. When another writer
+got there first (WrongExpectedVersion), nothing was written: we catch up and decide again on
+the new state, which is what makes it safe (an order id the other writer already filled is
+then answered from the ledger, a trigger it already fired is no longer resting). Between tries
+a short random pause lets two writers stop colliding; after MAX_ATTEMPTS lost races the call
+fails with ExchangeUnavailable, having written nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from adapters.paper.ledger import PaperLedger, PaperOrder
+from adapters.paper.market import PaperMarket
+from adapters.paper.orders import PaperTerms, account_state, held, leverage_of
+from adapters.paper.orders import cancel as cancel_events
+from adapters.paper.orders import market_order as market_events
+from adapters.paper.orders import set_leverage as leverage_events
+from adapters.paper.orders import trigger_order as trigger_events
+from adapters.paper.triggers import fire_next
+from application.event_codec import decode, encode
+from application.ports.clock import Clock
+from application.ports.event_store import EventStore, EventStoreUnavailable, WrongExpectedVersion
+from application.ports.exchange import (
+    AccountState,
+    ExchangeError,
+    ExchangeFill,
+    ExchangePosition,
+    ExchangeUnavailable,
+    MarketOrderRequest,
+    OpenOrder,
+    OrderAck,
+    OrderStateUnknown,
+    TriggerOrderRequest,
+)
+from domain.client_order_ids import client_order_id
+from domain.errors import CorruptStream
+from domain.paper_events import PaperAccountOpened, PaperEvent, PaperOrdersCancelled
+from domain.trading import closing_side
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+RETRY_PAUSE_S = 0.002
+"""The pause before try n is random in [0, RETRY_PAUSE_S x 2^n], capped at MAX_RETRY_PAUSE_S."""
+MAX_RETRY_PAUSE_S = 0.1
+MAX_TRIGGER_EVENTS_PER_CALL = 1000
+"""A guard against a loop that never settles; far beyond what any real call fires."""
+
+Decision = Callable[[], Sequence[PaperEvent]]
+
+
+class PaperSubaccount:
+    def __init__(self, number: int, store: EventStore, market: PaperMarket, clock: Clock, terms: PaperTerms,
+                 closed: threading.Event) -> None:
+        self._number = number
+        self._store = store
+        self._market = market
+        self._clock = clock
+        self._terms = terms
+        self._closed = closed
+        self._lock = threading.RLock()
+        self._ledger = PaperLedger(number)
+        self._stream = f"{PaperEvent.stream_prefix}-{number}"
+        # Per trigger: the newest closed bar already found not to reach it. Only saves work: a
+        # restarted adapter rescans from the trigger's placement and finds the same answer.
+        self._watched: dict[str, datetime] = {}
+
+    @property
+    def subaccount(self) -> int:
+        return self._number
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def account(self) -> AccountState:
+        with self._lock:
+            self._ready()
+            return account_state(self._ledger, self._market, self._terms)
+
+    def positions(self) -> list[ExchangePosition]:
+        with self._lock:
+            self._ready()
+            out = []
+            for symbol, position in sorted(self._ledger.book.positions.items()):
+                size = abs(held(self._ledger, self._market.instrument(symbol)))
+                out.append(ExchangePosition(
+                    symbol=symbol, direction=position.direction, size=size, entry_price=position.entry_price,
+                    unrealized_pnl=position.unrealized_pnl(self._market.mid(symbol)),
+                    leverage=leverage_of(self._ledger, self._terms, symbol),
+                ))
+            return out
+
+    def open_orders(self) -> list[OpenOrder]:
+        with self._lock:
+            self._ready()
+            return [o.open_order() for o in self._ledger.resting_triggers()]
+
+    def mid_price(self, symbol: str) -> float:
+        self._check_open()
+        return self._market.mid(symbol)
+
+    def order_status(self, client_order_id: str) -> OrderAck | None:
+        with self._lock:
+            self._ready()
+            order = self._ledger.orders.get(client_order_id)
+            return None if order is None else order.ack()
+
+    def fills_since(self, since: datetime) -> list[ExchangeFill]:
+        with self._lock:
+            self._ready()
+            return sorted((f for f in self._ledger.fills if f.time >= since), key=lambda f: f.time)
+
+    # --- trading ----------------------------------------------------------------------------
+
+    def market_order(self, request: MarketOrderRequest) -> OrderAck:
+        with self._lock:
+            self._ready()
+            cloid = request.client_order_id
+            self._commit(lambda: self._unless_known(cloid, lambda: market_events(
+                self._ledger, self._market, self._terms, request, self._clock.now())), cloid)
+            return self._ledger.orders[cloid].ack()
+
+    def trigger_order(self, request: TriggerOrderRequest) -> OrderAck:
+        with self._lock:
+            self._ready()
+            cloid = request.client_order_id
+            self._commit(lambda: self._unless_known(cloid, lambda: trigger_events(
+                self._ledger, self._market, request, self._clock.now())), cloid)
+            return self._ledger.orders[cloid].ack()
+
+    def cancel_all(self, symbol: str | None = None) -> list[str]:
+        """The client order ids cancelled (every paper order has one)."""
+        with self._lock:
+            self._ready()
+            written = self._commit(lambda: cancel_events(self._ledger, symbol, self._clock.now(), "cancel_all"))
+            return [cloid for event in written if isinstance(event, PaperOrdersCancelled)
+                    for cloid in event.client_order_ids]
+
+    def close_all(self, intent: str, max_slippage: float) -> list[OrderAck]:
+        """One reduce-only close per symbol, id client_order_id(intent, symbol).
+
+        Symbols already closed under this intent answer with that close's ack, so a retry
+        reports what the first call did and never sends a second close. The first failure
+        propagates; the remaining symbols are left for the retry, which the ids make safe.
+        """
+        with self._lock:
+            self._ready()
+            acks = []
+            for symbol in sorted({*self._ledger.symbols(), *self._ledger.book.positions}):
+                cloid = client_order_id(intent, symbol)
+                known = self._ledger.orders.get(cloid)
+                position = self._ledger.position(symbol)
+                if known is not None:
+                    acks.append(known.ack())
+                elif position is not None:
+                    acks.append(self.market_order(MarketOrderRequest(
+                        client_order_id=cloid, symbol=symbol, side=closing_side(position.direction),
+                        size=abs(held(self._ledger, self._market.instrument(symbol))),
+                        max_slippage=max_slippage, reduce_only=True,
+                    )))
+            return acks
+
+    def set_leverage(self, symbol: str, leverage: int) -> None:
+        with self._lock:
+            self._ready()
+            self._commit(lambda: leverage_events(
+                self._ledger, self._market, self._terms, symbol, leverage, self._clock.now()))
+
+    # --- the ledger -------------------------------------------------------------------------
+
+    def _ready(self) -> None:
+        self._check_open()
+        self._fire_due_triggers()  # catches up on the stream first
+
+    def _check_open(self) -> None:
+        if self._closed.is_set():
+            raise ExchangeError("the paper exchange is closed")
+
+    def _unless_known(self, cloid: str, decide: Decision) -> Sequence[PaperEvent]:
+        """An order id already on the ledger is that order: never a second one."""
+        return [] if cloid in self._ledger.orders else decide()
+
+    def _fire_due_triggers(self) -> None:
+        """One trigger per append: each fill changes the position the next trigger reduces."""
+        for _ in range(MAX_TRIGGER_EVENTS_PER_CALL):
+            if not self._commit(self._next_trigger_events):
+                return
+        raise ExchangeError(f"{self._stream}: triggers still firing after {MAX_TRIGGER_EVENTS_PER_CALL} events")
+
+    def _next_trigger_events(self) -> Sequence[PaperEvent]:
+        resting = {o.client_order_id for o in self._ledger.resting_triggers()}
+        self._watched = {cloid: at for cloid, at in self._watched.items() if cloid in resting}
+        for symbol in sorted({o.symbol for o in self._ledger.resting_triggers()}):
+            orders = self._ledger.resting_triggers(symbol)
+            bars = self._market.bars_after(symbol, min(self._watched_after(o) for o in orders))
+            events = fire_next(self._ledger, self._market, self._terms, symbol, bars, self._watched_after)
+            if events:
+                return events
+            if len(bars) >= 2:  # all but the newest bar are closed: they will not change
+                for order in orders:
+                    self._watched[order.client_order_id] = bars[-2].open_time
+        return []
+
+    def _watched_after(self, order: PaperOrder) -> datetime:
+        armed = order.armed_after if order.armed_after is not None else order.placed_at
+        checked = self._watched.get(order.client_order_id)
+        return armed if checked is None or checked < armed else checked
+
+    def _commit(self, decide: Decision, cloid: str | None = None) -> Sequence[PaperEvent]:
+        """Catch up, decide, append at the version decided on; on a lost race, all again.
+
+        The first write of an untouched subaccount carries its PaperAccountOpened in front.
+        """
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            self._catch_up()
+            events = decide()
+            if not events:
+                return []
+            opening = self._ledger.unrecorded_opening
+            events = [opening, *events] if opening is not None else list(events)
+            try:
+                version = self._store.append(self._stream, [encode(e) for e in events], self._ledger.version)
+            except WrongExpectedVersion as exc:
+                log.info("paper ledger race, deciding again", extra={"stream": self._stream, "attempt": attempt,
+                                                                    "found": exc.actual})
+                time.sleep(random.uniform(0, min(MAX_RETRY_PAUSE_S, RETRY_PAUSE_S * 2 ** attempt)))
+                continue
+            except EventStoreUnavailable as exc:
+                if cloid is not None:
+                    raise OrderStateUnknown(cloid, f"the paper ledger could not be written: {exc}") from exc
+                raise ExchangeUnavailable(f"{self._stream}: the paper ledger could not be written: {exc}") from exc
+            for event in events:
+                self._ledger.apply(event)
+            if version != self._ledger.version:
+                raise CorruptStream(f"{self._stream}: store at version {version}, ledger at {self._ledger.version}")
+            return events
+        raise ExchangeUnavailable(f"{self._stream}: lost {MAX_ATTEMPTS} races for the paper ledger in a row")
+
+    def _catch_up(self) -> None:
+        try:
+            recorded = self._store.read_stream(self._stream, self._ledger.version + 1)
+        except EventStoreUnavailable as exc:
+            raise ExchangeUnavailable(f"{self._stream}: the paper ledger could not be read: {exc}") from exc
+        if recorded and self._ledger.unrecorded_opening is not None:
+            self._ledger = PaperLedger(self._number)  # someone else opened it: theirs is the account
+        for event in recorded:
+            if event.version != self._ledger.version + 1:
+                raise CorruptStream(f"{self._stream}: version {event.version} after {self._ledger.version}")
+            self._ledger.apply(decode(event))
+        if not self._ledger.opened:
+            self._ledger.open_unrecorded(PaperAccountOpened(
+                aggregate_id=str(self._number), occurred_at=self._clock.now(), capital=self._terms.capital))

@@ -1,0 +1,90 @@
+"""When a paper stop-loss or take-profit fires, read from the bars of the price timeframe.
+
+A bar says only how far the price went (its high and low), not in what order, so:
+- a trigger watches only bars that opened after the bar in progress when it was placed
+  (that bar's range may have been made before the trigger existed);
+- a stop-loss and a take-profit reached in one bar: the stop fires first (pessimistic, as
+  the backtester assumes), and the position it closes takes the take-profit with it;
+- a bar that opens beyond the trigger (a gap) fills at its open, not at the trigger price;
+- the triggered order then executes as a market order: slippage against it, and no worse than
+  max_slippage from the trigger price, else it is cancelled (Hyperliquid's IocCancel).
+Everything depends only on the bars and the ledger, so the same candles give the same fills.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from adapters.paper.ledger import PaperLedger, PaperOrder
+from adapters.paper.market import Bar, PaperMarket
+from adapters.paper.orders import PaperTerms, close_out, fill_id, fill_price, held, signed
+from domain.candles import to_utc
+from domain.paper_events import PaperEvent, PaperOrderFilled, PaperOrdersCancelled
+
+
+def falls_through(order: PaperOrder) -> bool:
+    """A long's stop and a short's take-profit fire on a fall; the other two on a rise."""
+    return (order.side == "sell") == (order.kind == "stop_loss")
+
+
+def reached(order: PaperOrder, bar: Bar) -> float | None:
+    """The price the trigger meets in this bar (its own, or the open after a gap), or None."""
+    trigger = order.trigger_price
+    if trigger is None:
+        return None
+    if falls_through(order):
+        if bar.open <= trigger:
+            return bar.open
+        return trigger if bar.low <= trigger else None
+    if bar.open >= trigger:
+        return bar.open
+    return trigger if bar.high >= trigger else None
+
+
+def fire_next(ledger: PaperLedger, market: PaperMarket, terms: PaperTerms, symbol: str, bars: Sequence[Bar],
+              watched_after: Callable[[PaperOrder], datetime]) -> list[PaperEvent]:
+    """The events of the first trigger of `symbol` that these bars reach; [] when none is reached.
+
+    `watched_after(order)`: bars opening at or before it are not looked at for that order.
+    """
+    triggers = ledger.resting_triggers(symbol)
+    starts = {o.client_order_id: to_utc(watched_after(o)) for o in triggers}
+    for bar in bars:
+        opened = to_utc(bar.open_time)
+        armed = sorted((o for o in triggers if opened > starts[o.client_order_id]),
+                       key=lambda o: (o.kind != "stop_loss", o.order_id))
+        for order in armed:
+            reference = reached(order, bar)
+            if reference is not None:
+                return _fire(ledger, market, terms, order, bar, reference)
+    return []
+
+
+def _fire(ledger: PaperLedger, market: PaperMarket, terms: PaperTerms, order: PaperOrder, bar: Bar,
+          reference: float) -> list[PaperEvent]:
+    at = max(bar.open_time, order.placed_at)
+    instrument = market.instrument(order.symbol)
+    position = held(ledger, instrument)
+    if position == 0 or (position > 0) == (order.side == "buy"):
+        return [_cancelled(ledger, order, at, "reduce_only")]
+    price = fill_price(instrument, reference, order.side, terms.slippage)
+    trigger = order.trigger_price or reference
+    limit = trigger * (1 + order.max_slippage if order.side == "buy" else 1 - order.max_slippage)
+    if (price > limit) if order.side == "buy" else (price < limit):
+        return [_cancelled(ledger, order, at, "IocCancel")]
+    size = min(order.size, abs(position))
+    fill = PaperOrderFilled(
+        aggregate_id=str(ledger.subaccount), occurred_at=at, client_order_id=order.client_order_id,
+        venue_order_id=order.order_id, fill_id=fill_id(order.order_id), symbol=order.symbol, side=order.side,
+        size=size, price=price, fee=terms.fee_rate * size * price, reduce_only=True, kind=order.kind,
+        filled_at=at, requested_size=order.size if size != order.size else None,
+    )
+    return [fill, *close_out(ledger, order.symbol, position, signed(order.side, size), at,
+                             exclude=order.client_order_id)]
+
+
+def _cancelled(ledger: PaperLedger, order: PaperOrder, at: datetime, reason: str) -> PaperOrdersCancelled:
+    return PaperOrdersCancelled(aggregate_id=str(ledger.subaccount), occurred_at=at,
+                                client_order_ids=(order.client_order_id,), reason=reason)
+

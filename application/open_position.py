@@ -1,0 +1,125 @@
+"""Open a position for a strategy: record the intent, send it once, book the fill, protect it on the venue.
+
+The entry is recorded (OrderPlaced) before it is sent, so a crash between sending and booking
+leaves a pending order that reconciliation resolves from the venue, and the client order id
+comes from the strategy, bar and intent, so sending it again can never make a second position.
+Stops live on the exchange as reduce-only triggers; a position that cannot be protected is closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.ports.clock import Clock
+from application.ports.exchange import (
+    Exchange,
+    ExchangeError,
+    MarketOrderRequest,
+    OrderAck,
+    OrderRejected,
+    TriggerOrderRequest,
+)
+from application.subaccount_ledger import SubaccountLedger
+from application.venue_fills import fills_for, record_venue_fills
+from domain.client_order_ids import order_intent_id
+from domain.errors import DomainError
+from domain.subaccount_book import BookOrder, SubaccountBook
+from domain.trading import Order, Side, closing_side, direction_of
+
+
+class ProtectionFailed(DomainError):
+    """The entry filled but its stop could not be placed on the venue, so the position was closed."""
+
+
+@dataclass(frozen=True)
+class EntryRequest:
+    subaccount: int
+    strategy_id: str
+    symbol: str
+    side: Side
+    size: float
+    bar_time: datetime
+    """Open time of the bar the decision was made on: part of the order's identity."""
+    max_slippage: float
+    stop_loss: float | None = None
+    take_profit: float | None = None
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    order_id: str
+    status: str
+    """filled, rejected, or duplicate (this intent was executed before)."""
+    filled_size: float = 0.0
+    average_price: float | None = None
+    protective_order_ids: tuple[str, ...] = ()
+    reason: str | None = None
+
+
+class PositionOpener:
+    def __init__(self, ledger: SubaccountLedger, exchange: Exchange, clock: Clock) -> None:
+        self._ledger = ledger
+        self._exchange = exchange
+        self._clock = clock
+
+    def open(self, request: EntryRequest) -> EntryResult:
+        order_id = order_intent_id(request.strategy_id, request.bar_time, "entry")
+        order = Order(id=order_id, symbol=request.symbol, side=request.side, size=request.size,
+                      stop_loss=request.stop_loss, take_profit=request.take_profit)
+        book = self._ledger.load(request.subaccount)
+        if order_id in book.filled_orders:
+            return EntryResult(order_id, "duplicate", reason="this entry was executed before")
+        placed_at = self._clock.now()
+        book.place_order(order, request.strategy_id, placed_at)
+        self._ledger.save(book)
+        venue = self._exchange.subaccount(request.subaccount)
+        try:
+            ack = venue.market_order(MarketOrderRequest(order_id, request.symbol, request.side, request.size,
+                                                        request.max_slippage))
+        except OrderRejected as exc:
+            book.reject_order(order_id, request.strategy_id, request.symbol, exc.reason, exc.code, self._clock.now())
+            self._ledger.save(book)
+            return EntryResult(order_id, "rejected", reason=exc.reason)
+        record_venue_fills(book, fills_for(venue, {order_id}, placed_at))
+        self._ledger.save(book)
+        protective = self._protect(book, request, ack)
+        return EntryResult(order_id, "filled", ack.filled_size, ack.average_price, protective)
+
+    def _protect(self, book: SubaccountBook, request: EntryRequest, ack: OrderAck) -> tuple[str, ...]:
+        venue = self._exchange.subaccount(request.subaccount)
+        exit_side = closing_side(direction_of(request.side))
+        placed: list[str] = []
+        for kind, price in (("stop_loss", request.stop_loss), ("take_profit", request.take_profit)):
+            if price is None or ack.filled_size <= 0:
+                continue
+            order_id = order_intent_id(request.strategy_id, request.bar_time, kind)
+            try:
+                trigger = venue.trigger_order(TriggerOrderRequest(
+                    order_id, request.symbol, exit_side, ack.filled_size, price,
+                    "stop_loss" if kind == "stop_loss" else "take_profit"))
+            except ExchangeError as exc:
+                self._unprotected(book, request, exc)
+                raise ProtectionFailed(f"{kind} for {request.symbol} could not be placed ({exc}); "
+                                       "the position was closed") from exc
+            book.place_protective(BookOrder(order_id, request.strategy_id, request.symbol, kind, exit_side,
+                                            trigger.size, price, trigger.order_id), self._clock.now())
+            placed.append(order_id)
+        self._ledger.save(book)
+        return tuple(placed)
+
+    def _unprotected(self, book: SubaccountBook, request: EntryRequest, cause: ExchangeError) -> None:
+        venue = self._exchange.subaccount(request.subaccount)
+        cancelled = venue.cancel_all(request.symbol)
+        book.cancel_orders(cancelled, f"entry could not be protected: {cause}", self._clock.now())
+        held = book.positions.get(request.symbol)
+        if held is not None:
+            close_id = order_intent_id(request.strategy_id, request.bar_time, "unprotected")
+            started = self._clock.now()
+            book.place_order(Order(id=close_id, symbol=request.symbol, side=closing_side(held.direction),
+                                   size=held.size, reduce_only=True), request.strategy_id, started)
+            self._ledger.save(book)
+            venue.market_order(MarketOrderRequest(close_id, request.symbol, closing_side(held.direction),
+                                                  held.size, request.max_slippage, reduce_only=True))
+            record_venue_fills(book, fills_for(venue, {close_id}, started), reason="unprotected")
+        self._ledger.save(book)

@@ -1,0 +1,333 @@
+"""The Hyperliquid exchange adapter against the fake venue over real HTTP, through the official SDK:
+vault routing, signatures, idempotent orders through lost replies, slow replies and 429/5xx,
+rounding on the wire, error translation, and secrets kept out of reprs, errors and logs."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+from eth_account import Account
+
+from adapters.hyperliquid import subaccount as subaccount_module
+from adapters.hyperliquid.exchange import HyperliquidExchange
+from adapters.hyperliquid.ws_connection import Backoff
+from application.ports.exchange import (
+    ExchangeError,
+    ExchangeUnavailable,
+    InsufficientMargin,
+    MarketOrderRequest,
+    OrderRejected,
+    OrderStateUnknown,
+    SubaccountExchange,
+    TriggerOrderRequest,
+    UnknownInstrument,
+    UnknownSubaccount,
+)
+from domain.client_order_ids import client_order_id
+from domain.errors import InvalidOrder
+from tests.contract.hyperliquid_harness import MASTER_KEY, SUBACCOUNT_ADDRESSES, HyperliquidHarness
+from tests.fakes import hyperliquid_views
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+WRONG_KEY = "0x" + "22" * 32
+ONE, TWO = SUBACCOUNT_ADDRESSES[1], SUBACCOUNT_ADDRESSES[2]
+SECRET_LIKE = re.compile(r"[0-9a-fA-F]{40,}")
+
+
+@pytest.fixture
+def harness() -> Iterator[HyperliquidHarness]:
+    built = HyperliquidHarness(timeout_s=0.5, retries=3)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def sub(harness: HyperliquidHarness) -> SubaccountExchange:
+    return harness.exchange().subaccount(1)
+
+
+def buy(sub: SubaccountExchange, size: float = 0.01, symbol: str = "BTC", *, tag: str = "x",
+        max_slippage: float = 0.01, reduce_only: bool = False, side: str = "buy") -> object:
+    return sub.market_order(MarketOrderRequest(client_order_id("it", symbol, side, str(size), tag), symbol,
+                                               side, size, max_slippage, reduce_only))  # type: ignore[arg-type]
+
+
+def order_wires(harness: HyperliquidHarness, user: str) -> list[dict[str, object]]:
+    return [wire for a in harness.fake.recorded_actions(user) if a.type == "order" for wire in a.action["orders"]]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+# --- routing and signatures -------------------------------------------------------------------
+
+
+def test_orders_for_subaccount_2_land_in_vault_2_and_nowhere_else(harness: HyperliquidHarness) -> None:
+    two = harness.exchange().subaccount(2)
+    ack = buy(two)
+    two.trigger_order(TriggerOrderRequest(client_order_id("it", "sl"), "BTC", "sell", 0.01, 58000.0, "stop_loss"))
+    two.set_leverage("ETH", 5)
+    actions = harness.fake.recorded_actions()
+    assert [a.type for a in actions] == ["order", "order", "updateLeverage"]
+    assert {(a.signer, a.vault, a.user) for a in actions} == {(harness.master, TWO, TWO)}
+    assert harness.fake.position(TWO, "BTC") == pytest.approx(0.01)
+    for other in (ONE, SUBACCOUNT_ADDRESSES[3]):
+        assert harness.fake.position(other, "BTC") == 0.0
+        assert harness.fake.fills(other) == [] and harness.fake.open_orders(other) == []
+    assert harness.fake.orders_accepted == {TWO: 2}
+    assert ack.status == "filled"  # type: ignore[attr-defined]
+
+
+def test_a_wrong_key_is_refused_by_the_venue_and_surfaces_typed(harness: HyperliquidHarness) -> None:
+    wrong = harness.build(WRONG_KEY).subaccount(1)
+    with pytest.raises(OrderRejected) as rejected:
+        buy(wrong)
+    assert rejected.value.code == "UnknownSigner"
+    with pytest.raises(ExchangeError, match="UnknownSigner"):
+        wrong.set_leverage("BTC", 3)
+    assert harness.fake.refused_signatures == 2
+    assert harness.fake.recorded_actions() == [] and harness.fake.fills(ONE) == []
+    assert not SECRET_LIKE.search(str(rejected.value))
+
+
+def test_a_subaccount_mapped_to_the_master_trades_without_a_vault(harness: HyperliquidHarness) -> None:
+    exchange = HyperliquidExchange(harness.fake.url, MASTER_KEY, {0: Account.from_key(MASTER_KEY).address, 1: ONE},
+                                   requests_per_second=1000.0)
+    exchange.subaccount(0).set_leverage("BTC", 3)
+    exchange.subaccount(1).set_leverage("BTC", 4)
+    assert [(a.vault, a.user) for a in harness.fake.recorded_actions()] == [(None, harness.master), (ONE, ONE)]
+    assert exchange.subaccounts() == (0, 1) and exchange.mode == "live"
+
+
+def test_concurrent_subaccounts_never_share_a_nonce(harness: HyperliquidHarness) -> None:
+    exchange = harness.exchange()
+    errors: list[BaseException] = []
+
+    def trade(number: int) -> None:
+        try:
+            for i in range(8):
+                buy(exchange.subaccount(number), 0.001, tag=str(i))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=trade, args=(n,)) for n in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    nonces = [a.nonce for a in harness.fake.recorded_actions()]
+    assert len(nonces) == 24 == len(set(nonces))
+
+
+# --- idempotency through failures -------------------------------------------------------------
+
+
+def test_a_lost_reply_after_the_venue_accepted_is_one_order_and_one_fill(harness: HyperliquidHarness,
+                                                                         sub: SubaccountExchange) -> None:
+    harness.fake.lose_reply()
+    ack = buy(sub)
+    assert (ack.status, ack.filled_size) == ("filled", pytest.approx(0.01))  # type: ignore[attr-defined]
+    assert ack.average_price == pytest.approx(60000 * 1.0005)  # type: ignore[attr-defined]
+    assert harness.fake.faults_served["lose"] == 1
+    assert len(order_wires(harness, ONE)) == 1 and len(harness.fake.fills(ONE)) == 1
+    assert buy(sub) == ack  # asked again: the same answer, nothing sent
+    assert len(order_wires(harness, ONE)) == 1
+
+
+def test_a_reply_held_until_the_timeout_is_recovered_the_same_way(harness: HyperliquidHarness,
+                                                                  sub: SubaccountExchange) -> None:
+    harness.fake.lose_reply(hang=True)
+    ack = buy(sub)
+    assert ack.status == "filled"  # type: ignore[attr-defined]
+    assert len(order_wires(harness, ONE)) == 1 and len(harness.fake.fills(ONE)) == 1
+
+
+def test_429_and_500_on_exchange_are_retried(harness: HyperliquidHarness, sub: SubaccountExchange) -> None:
+    harness.fake.fail_exchange(429)
+    harness.fake.fail_exchange(500)
+    harness.fake.fail_exchange(502)
+    assert buy(sub).status == "filled"  # type: ignore[attr-defined]
+    assert harness.fake.faults_served["fail"] == 3
+    assert len(order_wires(harness, ONE)) == 1 and len(harness.fake.fills(ONE)) == 1
+    harness.fake.fail_exchange(500)
+    sub.set_leverage("BTC", 7)
+    assert sub.positions()[0].leverage == 7
+
+
+def test_info_reads_are_retried_then_fail_as_unavailable(harness: HyperliquidHarness,
+                                                         sub: SubaccountExchange) -> None:
+    harness.fake.fail_info(429, times=2, kind="clearinghouseState")
+    assert sub.account().account_value == pytest.approx(1000.0)
+    harness.fake.fail_info(500, times=10, kind="clearinghouseState")
+    with pytest.raises(ExchangeUnavailable):
+        sub.positions()
+
+
+def test_an_order_refused_before_sending_when_the_venue_cannot_be_asked(harness: HyperliquidHarness,
+                                                                        sub: SubaccountExchange) -> None:
+    harness.fake.fail_info(502, times=10, kind="orderStatus")
+    with pytest.raises(ExchangeUnavailable):
+        buy(sub)
+    assert harness.fake.recorded_actions() == []
+
+
+def test_a_slow_reply_beyond_the_timeout_lands_once(harness: HyperliquidHarness, sub: SubaccountExchange) -> None:
+    harness.fake.delay_exchange(1.0)  # processed 1s later; the adapter gives up after 0.5s and resends
+    ack = buy(sub)
+    assert ack.status == "filled"  # type: ignore[attr-defined]
+    wait_until(lambda: len(harness.fake.recorded_actions(ONE)) == 2)  # the late original arrives ...
+    late = harness.fake.recorded_actions(ONE)[-1]
+    assert "Duplicate cloid" in late.reply["response"]["data"]["statuses"][0]["error"]  # ... and is refused
+    assert len(harness.fake.fills(ONE)) == 1 and harness.fake.position(ONE, "BTC") == pytest.approx(0.01)
+
+
+def test_an_order_never_confirmed_raises_state_unknown(harness: HyperliquidHarness) -> None:
+    sub = harness.build(retries=1, timeout_s=0.2).subaccount(1)
+    harness.fake.delay_exchange(0.6, times=2)
+    with pytest.raises(OrderStateUnknown) as unknown:
+        buy(sub)
+    assert unknown.value.client_order_id == client_order_id("it", "BTC", "buy", "0.01", "x")
+    wait_until(lambda: len(harness.fake.recorded_actions(ONE)) == 2)
+    assert len(harness.fake.fills(ONE)) == 1  # both copies landed late: the second was refused
+    assert sub.order_status(unknown.value.client_order_id).status == "filled"  # type: ignore[union-attr]
+
+
+def test_closing_the_adapter_during_a_retry_leaves_the_order_unknown(harness: HyperliquidHarness) -> None:
+    exchange = harness.build(timeout_s=0.2, backoff=Backoff(initial_s=5.0, max_s=5.0, jitter=0.0))
+    harness.fake.delay_exchange(0.4)
+    closer = threading.Timer(0.4, exchange.close)
+    closer.start()
+    started = time.monotonic()
+    with pytest.raises(OrderStateUnknown, match="closed"):
+        buy(exchange.subaccount(1))
+    assert time.monotonic() - started < 2.0  # the 5s backoff was cut short
+    closer.join()
+
+
+def test_a_restarted_adapter_never_resends_a_known_order(harness: HyperliquidHarness,
+                                                         sub: SubaccountExchange) -> None:
+    first = buy(sub)
+    again = harness.restart().subaccount(1)
+    assert buy(again) == first  # read back from orderStatus + fills
+    assert len(order_wires(harness, ONE)) == 1
+
+
+def test_a_lost_cancel_reply_still_reports_the_cancelled_ids(harness: HyperliquidHarness,
+                                                             sub: SubaccountExchange) -> None:
+    buy(sub)
+    stop = sub.trigger_order(TriggerOrderRequest(client_order_id("it", "sl"), "BTC", "sell", 0.01, 58000.0,
+                                                 "stop_loss"))
+    harness.fake.lose_reply()
+    assert sub.cancel_all() == [stop.client_order_id]
+    assert sub.open_orders() == []
+
+
+# --- what goes on the wire --------------------------------------------------------------------
+
+
+def test_sizes_and_prices_are_rounded_to_the_venue_grid(harness: HyperliquidHarness,
+                                                        sub: SubaccountExchange) -> None:
+    ack = buy(sub, 0.0012345)
+    harness.move_price("BTC", 61234.5)
+    buy(sub, 0.001, tag="grid")
+    sub.trigger_order(TriggerOrderRequest(client_order_id("it", "sl"), "BTC", "sell", 0.002, 58123.456, "stop_loss",
+                                          max_slippage=0.05))
+    first, second, stop = order_wires(harness, ONE)
+    assert first["s"] == "0.00123" and ack.size == 0.00123  # type: ignore[attr-defined]
+    assert first["p"] == "60600" and first["t"] == {"limit": {"tif": "Ioc"}}
+    assert second["p"] == "61847"  # 61234.5 x 1.01 = 61846.845 on the 5-significant-figure grid
+    assert stop["t"] == {"trigger": {"isMarket": True, "triggerPx": "58123", "tpsl": "sl"}}
+    assert stop["p"] == "55217" and stop["r"] is True  # 58123 x 0.95 = 55216.85
+
+
+def test_fills_are_paged(harness: HyperliquidHarness, sub: SubaccountExchange,
+                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hyperliquid_views, "FILLS_LIMIT", 3)
+    monkeypatch.setattr(subaccount_module, "FILLS_PAGE", 3)
+    for i in range(7):
+        buy(sub, 0.001, tag=str(i))
+    fills = sub.fills_since(EPOCH)
+    assert len(fills) == 7 == len({f.fill_id for f in fills})
+    assert [f.time for f in fills] == sorted(f.time for f in fills)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def test_venue_refusals_become_typed_errors(harness: HyperliquidHarness, sub: SubaccountExchange) -> None:
+    with pytest.raises(OrderRejected) as reduce_only:
+        buy(sub, side="sell", reduce_only=True)
+    assert reduce_only.value.code == "ReduceOnly"
+    with pytest.raises(OrderRejected) as small:
+        buy(sub, 0.0001)
+    assert small.value.code == "MinTradeNtl"
+    with pytest.raises(InsufficientMargin) as margin:
+        buy(sub, 1.0)
+    assert margin.value.code == "PerpMargin" and "Insufficient margin" in margin.value.reason
+    with pytest.raises(OrderRejected) as no_match:
+        buy(sub, tag="tight", max_slippage=0.0001)  # the fake fills 0.0005 away from the mid
+    assert no_match.value.code == "IocCancel"
+    with pytest.raises(OrderRejected) as again:  # the same intent later: rejected, never resent
+        buy(sub, tag="tight", max_slippage=0.01)
+    assert again.value.code == "IocCancel"
+    with pytest.raises(OrderRejected) as tiny:
+        buy(sub, 0.000001)
+    assert tiny.value.code == "InvalidSize"
+    with pytest.raises(UnknownInstrument):
+        buy(sub, symbol="NOTACOIN")
+    with pytest.raises(InvalidOrder):
+        sub.market_order(MarketOrderRequest("order-1", "BTC", "buy", 0.01, 0.01))
+    with pytest.raises(ExchangeError, match="Invalid leverage"):
+        sub.set_leverage("BTC", 51)
+    assert sub.positions() == [] and harness.fake.fills(ONE) == []
+    assert harness.fake.order_statuses(ONE)[client_order_id("it", "BTC", "buy", "0.01", "tight")] == \
+        "iocCancelRejected"
+
+
+def test_secrets_never_show_in_reprs_errors_or_logs(harness: HyperliquidHarness,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    master = Account.from_key(MASTER_KEY).address
+    secrets = [MASTER_KEY[2:], master[2:], master[2:].lower(), *(a[2:] for a in SUBACCOUNT_ADDRESSES.values())]
+    exchange = harness.exchange()
+    sub = exchange.subaccount(1)
+    texts = [repr(exchange), str(exchange), repr(sub), repr(exchange.subaccount(2))]
+
+    def failure(call: Callable[[], object]) -> None:
+        with pytest.raises(ExchangeError) as caught:
+            call()
+        texts.append(str(caught.value))
+
+    with pytest.raises(UnknownSubaccount) as unknown:
+        exchange.subaccount(9)
+    texts.append(str(unknown.value))
+    failure(lambda: HyperliquidExchange(harness.fake.url, MASTER_KEY[:-2], SUBACCOUNT_ADDRESSES))
+    failure(lambda: HyperliquidExchange(harness.fake.url, MASTER_KEY, {1: "0x1234"}))
+    wrong = harness.build(WRONG_KEY).subaccount(1)
+    failure(lambda: buy(wrong))
+    failure(lambda: wrong.set_leverage("BTC", 2))
+    buy(sub)
+    sub.trigger_order(TriggerOrderRequest(client_order_id("it", "sl"), "BTC", "sell", 0.01, 58000.0, "stop_loss"))
+    failure(wrong.cancel_all)
+    failure(lambda: buy(sub, 1.0, tag="margin"))
+    harness.fake.fail_info(500, times=4)  # every attempt of one read
+    failure(sub.account)
+    slow = harness.build(retries=0, timeout_s=0.2).subaccount(1)
+    harness.fake.delay_exchange(0.4)
+    failure(lambda: buy(slow, tag="slow"))
+    texts += [record.getMessage() for record in caplog.records]
+    for text in texts:
+        assert not any(secret in text for secret in secrets), text
+        assert not SECRET_LIKE.search(text), text
