@@ -93,6 +93,8 @@ class OrderReconciled(SubaccountEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class ReconciliationCompleted(SubaccountEvent):
+    strategy_id: str | None
+    """Who trades the subaccount at the time (None: nobody), so the read model never depends on order."""
     differences: int
     fills_imported: int
     account_value: float

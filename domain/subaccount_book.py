@@ -189,7 +189,8 @@ class SubaccountBook:
 
     def complete_reconciliation(self, differences: int, fills_imported: int, account_value: float, at: datetime,
                                 details: dict[str, Any]) -> None:
-        self._trigger(xe.ReconciliationCompleted(aggregate_id=self._id, occurred_at=at, differences=differences,
+        self._trigger(xe.ReconciliationCompleted(aggregate_id=self._id, occurred_at=at,
+                                                 strategy_id=self.strategy_id, differences=differences,
                                                  fills_imported=fills_imported, account_value=account_value,
                                                  details=details))
 

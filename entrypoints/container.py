@@ -19,19 +19,23 @@ from adapters.postgres.read_models import PostgresReadModels
 from adapters.threads.runner import ThreadTaskRunner
 from application.backtest import RunBacktest
 from application.backtest_jobs import BacktestJobs
+from application.deploy_strategies import SubaccountManager
 from application.job_queue import JobQueue
+from application.open_position import PositionOpener
 from application.ports.backtest_engine import BacktestEngine
 from application.ports.strategy_sandbox import StrategySandbox
 from application.projections.read_models import ALL_PROJECTIONS
 from application.projections.runner import ProjectionRunner
+from application.reconcile_subaccount import Reconciler
 from application.register_strategy import RegisterStrategy
 from application.strategy_repository import StrategyRepository
+from application.subaccount_ledger import SubaccountLedger
 from application.validate_strategy import ValidateStrategy
 from application.validation_jobs import ValidationJobs
 from application.validation_policy import ValidationPolicy
 from domain.backtest import Costs
 from domain.risk import RiskPolicy
-from entrypoints import generation, market_data, pipeline
+from entrypoints import execution, generation, market_data, pipeline
 from entrypoints.database import open_database
 from entrypoints.settings import Settings
 
@@ -149,6 +153,26 @@ class Container(containers.DeclarativeContainer):
     binance_history = providers.Resource(market_data.binance_history, settings)
     live_candles = providers.Resource(market_data.live_candles, settings, clock)
     symbol_universe = providers.Factory(market_data.symbol_universe, settings, binance_history)
+
+    # Execution. Paper unless the entrypoint overrides live_requested (`--live`) AND the config and
+    # the environment agree (entrypoints/execution.py); the feed and the instruments are passed as
+    # providers so that paper builds them only when first needed and live never builds them.
+    live_requested = providers.Object(False)
+    environ = providers.Object(os.environ)
+    exchange_mode = providers.Callable(execution.exchange_mode, settings, live_requested, environ)
+    instruments = providers.Singleton(execution.hyperliquid_instruments, settings)
+    exchange = providers.Resource(
+        execution.open_exchange, settings, live_requested, environ, event_store, live_candles.provider, clock,
+        instruments.provider,
+    )
+    deployment_policy = providers.Singleton(execution.deployment_policy_from, settings)
+    subaccount_ledger = providers.Factory(SubaccountLedger, event_store)
+    subaccount_manager = providers.Factory(
+        SubaccountManager, strategies=strategy_repository, ledger=subaccount_ledger, exchange=exchange,
+        read_models=read_models, clock=clock, policy=deployment_policy, catch_up=projection_runner.provided.catch_up,
+    )
+    reconciler = providers.Factory(Reconciler, subaccount_ledger, exchange, clock)
+    position_opener = providers.Factory(PositionOpener, subaccount_ledger, exchange, clock)
 
 
 def build_container(settings: Settings) -> Container:

@@ -39,7 +39,8 @@ def empty_tables(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text(
             "TRUNCATE events, projection_checkpoints, strategies, backtest_results, "
-            "live_trades, performance_snapshots, validation_results, pipeline_runs RESTART IDENTITY"
+            "live_trades, performance_snapshots, validation_results, pipeline_runs, subaccounts, "
+            "subaccount_positions, orders RESTART IDENTITY"
         ))
 
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
-from adapters.paper.market import PaperMarket
+from adapters.paper.market import Instruments, PaperMarket
 from adapters.paper.orders import PaperTerms
 from adapters.paper.subaccount import PaperSubaccount
 from application.ports.clock import Clock
 from application.ports.event_store import EventStore
 from application.ports.exchange import UnknownSubaccount
 from application.ports.market_data import LiveCandles
-from domain.instruments import Instrument
 
 
 class PaperExchange:
@@ -31,7 +30,7 @@ class PaperExchange:
 
     def __init__(self, store: EventStore, prices: LiveCandles, clock: Clock, *, subaccounts: Sequence[int],
                  capital: float, fee_rate: float, slippage: float, min_notional: float = 10.0, leverage: int = 1,
-                 price_timeframe: str = "1m", instruments: Mapping[str, Instrument] | None = None) -> None:
+                 price_timeframe: str = "1m", instruments: Instruments = None) -> None:
         numbers = tuple(sorted(set(subaccounts)))
         if not numbers or len(numbers) != len(subaccounts):
             raise ValueError(f"subaccounts must be distinct and at least one, got {list(subaccounts)}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,15 +41,32 @@ class Bar:
     close: float
 
 
-class PaperMarket:
-    """Prices of `timeframe` bars; instruments as given, else fixed from the first price seen."""
+Instruments = Mapping[str, Instrument] | Callable[[], Mapping[str, Instrument]] | None
+MAX_LEVERAGE = 50
+"""Hyperliquid's highest leverage on any perp: the cap while a symbol's own is not known yet."""
 
-    def __init__(self, prices: LiveCandles, timeframe: str, instruments: Mapping[str, Instrument] | None) -> None:
+
+class PaperMarket:
+    """Prices of `timeframe` bars; instruments as given, else fixed from the first price seen.
+
+    `instruments` may be a loader (Hyperliquid's meta over the network): it is called on the
+    first order, never for a leverage change on a symbol without a position, so deploying on
+    paper needs neither a price nor the network.
+    """
+
+    def __init__(self, prices: LiveCandles, timeframe: str, instruments: Instruments) -> None:
         self._prices = prices
         self.timeframe = timeframe
         self.period = timeframe_delta(timeframe)
         self._lock = threading.Lock()
-        self._instruments: dict[str, Instrument] = dict(instruments or {})
+        self._loader = instruments if callable(instruments) else None
+        self._instruments: dict[str, Instrument] = {} if callable(instruments) else dict(instruments or {})
+
+    def leverage_cap(self, symbol: str) -> int:
+        """The symbol's maximum leverage if known already, else Hyperliquid's highest; reads nothing."""
+        with self._lock:
+            known = self._instruments.get(symbol)
+        return known.max_leverage if known is not None else MAX_LEVERAGE
 
     def latest_bar(self, symbol: str) -> Bar:
         frame = self._frame(symbol, 1)
@@ -62,6 +79,9 @@ class PaperMarket:
 
     def instrument(self, symbol: str) -> Instrument:
         with self._lock:
+            if self._loader is not None:
+                loader, self._loader = self._loader, None
+                self._instruments = {**loader(), **self._instruments}
             known = self._instruments.get(symbol)
         if known is not None:
             return known

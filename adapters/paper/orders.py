@@ -194,9 +194,9 @@ def cancel(ledger: PaperLedger, symbol: str | None, now: datetime, reason: str) 
 
 def set_leverage(ledger: PaperLedger, market: PaperMarket, terms: PaperTerms, symbol: str, leverage: int,
                  now: datetime) -> list[PaperEvent]:
-    instrument = market.instrument(symbol)
-    if isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= instrument.max_leverage:
-        raise ExchangeError(f"{symbol}: leverage must be an int in [1, {instrument.max_leverage}], got {leverage!r}")
+    cap = market.instrument(symbol).max_leverage if ledger.position(symbol) is not None else market.leverage_cap(symbol)
+    if isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= cap:
+        raise ExchangeError(f"{symbol}: leverage must be an int in [1, {cap}], got {leverage!r}")
     if leverage_of(ledger, terms, symbol) == leverage:
         return []
     position = ledger.position(symbol)

@@ -95,19 +95,28 @@ def _merged_batches(changes: Sequence[Upsert]) -> list[tuple[str, tuple[str, ...
     """Fold changes to the same row into one (later values win), then group by column set.
 
     One INSERT ... ON CONFLICT may not touch a row twice, and grouping lets psycopg2 send
-    thousands of rows per statement.
+    thousands of rows per statement. An update-only change followed by an insert of the same
+    row must not fold into that insert: applied in order, the update finds no row and does
+    nothing (the in-memory adapter's semantics), so the insert starts a later round.
     """
-    merged: dict[tuple[str, tuple[Any, ...]], dict[str, Any]] = {}
-    inserts: set[tuple[str, tuple[Any, ...]]] = set()
+    rounds: list[dict[tuple[str, tuple[Any, ...]], tuple[dict[str, Any], bool]]] = [{}]
     for change in changes:
         where = (change.table, tuple(change.key.items()))
-        merged.setdefault(where, dict(change.key)).update(change.values)
-        if change.insert:
-            inserts.add(where)
-    groups: dict[tuple[str, tuple[str, ...], bool], list[dict[str, Any]]] = {}
-    for where, row in merged.items():
-        groups.setdefault((where[0], tuple(sorted(row)), where in inserts), []).append(row)
-    return [(table, columns, rows, insert) for (table, columns, insert), rows in groups.items()]
+        current = rounds[-1]
+        folded = current.get(where)
+        if folded is not None and change.insert and not folded[1]:
+            rounds.append({})
+            current, folded = rounds[-1], None
+        row, inserting = folded if folded is not None else (dict(change.key), False)
+        row.update(change.values)
+        current[where] = (row, inserting or change.insert)
+    batches: list[tuple[str, tuple[str, ...], list[dict[str, Any]], bool]] = []
+    for merged in rounds:
+        groups: dict[tuple[str, tuple[str, ...], bool], list[dict[str, Any]]] = {}
+        for (table, _), (row, inserting) in merged.items():
+            groups.setdefault((table, tuple(sorted(row)), inserting), []).append(row)
+        batches.extend((table, columns, rows, insert) for (table, columns, insert), rows in groups.items())
+    return batches
 
 
 def _upsert(conn: Connection, table_name: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:

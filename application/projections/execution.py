@@ -27,8 +27,9 @@ def _unassigned(e: xe.StrategyUnassigned, _: RecordedEvent) -> list[Upsert]:
 
 
 def _reconciled(e: xe.ReconciliationCompleted, _: RecordedEvent) -> list[Upsert]:
-    """Only rows an assignment created: a subaccount never used is listed from the configuration."""
-    return _subaccount(e, insert=False, account_value=e.account_value, last_reconciled_at=e.occurred_at,
+    """Every reconciled subaccount has a row, whether or not a strategy was ever assigned to it."""
+    return _subaccount(e, status="active" if e.strategy_id else "free", strategy_id=e.strategy_id,
+                       account_value=e.account_value, last_reconciled_at=e.occurred_at,
                        last_differences=e.differences, last_reconciliation=e.details)
 
 

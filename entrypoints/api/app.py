@@ -11,9 +11,18 @@ from fastapi.responses import JSONResponse
 
 from application.ports.event_store import EventStoreUnavailable
 from domain.errors import DomainError
-from entrypoints.api import backtests, generation, health, pipeline_runs, strategies, validations
+from entrypoints.api import (
+    backtests,
+    deployments,
+    generation,
+    health,
+    pipeline_runs,
+    strategies,
+    subaccounts,
+    validations,
+)
+from entrypoints.api.problems import add_execution_handlers, problem
 from entrypoints.container import Container
-from entrypoints.logging_setup import scrub
 from entrypoints.version import VERSION
 
 
@@ -34,36 +43,34 @@ def create_app(container: Container, *, follow_projections: bool = True) -> Fast
             follower.join(timeout=5)
         container.strategy_sandbox.shutdown()  # the sandbox and pool workers go with the app
         container.batch_runner.shutdown()
+        container.exchange.shutdown()
+        container.live_candles.shutdown()
 
     app = FastAPI(
         title="SixBTC",
         version=VERSION,
-        description="AI strategy factory for crypto perpetual futures: strategies, results, health.",
+        description="AI strategy factory for crypto perpetual futures: strategies, results, health, and "
+                    "deployment to Hyperliquid subaccounts (paper unless the server was started with --live).",
         lifespan=lifespan,
     )
     app.state.container = container
+    app.state.execution_lock = threading.Lock()
     app.include_router(health.router)
     app.include_router(generation.router)
     app.include_router(strategies.router)
     app.include_router(backtests.router)
     app.include_router(validations.router)
     app.include_router(pipeline_runs.router)
+    app.include_router(deployments.router)
+    app.include_router(subaccounts.router)
+    add_execution_handlers(app)
 
     @app.exception_handler(EventStoreUnavailable)
     async def store_down(_: Request, exc: EventStoreUnavailable) -> JSONResponse:
-        return _problem(503, "Database unavailable", scrub(str(exc)))
+        return problem(503, "Database unavailable", str(exc))
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return _problem(422, type(exc).__name__, str(exc))
+        return problem(422, type(exc).__name__, str(exc))
 
     return app
-
-
-def _problem(status: int, title: str, detail: str) -> JSONResponse:
-    """RFC 9457 problem details."""
-    return JSONResponse(
-        {"type": "about:blank", "title": title, "status": status, "detail": detail},
-        status_code=status,
-        media_type="application/problem+json",
-    )

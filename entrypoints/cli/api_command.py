@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 
 import uvicorn
+from dependency_injector import providers
 
 from entrypoints.api.app import create_app
 from entrypoints.cli.context import app_container
+from entrypoints.cli.execution_context import banner
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -15,11 +17,16 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     api.add_argument("--config", help="config file")
     api.add_argument("--host", help="bind address (default monitoring.api.host)")
     api.add_argument("--port", type=int, help="port (default monitoring.api.port)")
+    api.add_argument("--live", action="store_true",
+                     help="execution endpoints trade for real on Hyperliquid; also needs deployment.mode: live "
+                          "and HL_PRIVATE_KEY (default: paper)")
     api.set_defaults(handler=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
     with app_container(args.config) as container:
+        container.live_requested.override(providers.Object(args.live))
+        banner(str(container.exchange_mode()), to_stderr=True)  # a refused --live stops here, before listening
         settings = container.settings()
         app = create_app(container)
         uvicorn.run(app, host=args.host or settings.monitoring.api.host,

@@ -4,7 +4,8 @@ Today: start (or find) PostgreSQL, migrate, register the example strategies thro
 RegisterStrategy use case (events appended), run each through the validation gate (sandbox,
 both lookahead checks, shuffle test) and backtest it on the synthetic market, then one whole
 research run (offline generation -> every gate -> score -> a diversified top 10 with reasons),
-bring the projections up to date and print them.
+deploy the selection to paper subaccounts 1..3 (test mode), bring the projections up to date and
+print them.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from rich.table import Table
 from adapters.postgres.engine import describe
 from adapters.synthetic.candle_source import SyntheticCandleSource
 from application.backtest import BacktestRequest
+from application.deploy_strategies import DeploymentRequest
 from application.research_pipeline import PipelineRequest
 from application.validate_strategy import ValidationRequest
 from entrypoints.cli.context import app_container
+from entrypoints.cli.deploy_commands import render_deployment
 from entrypoints.cli.pipeline_commands import render as render_run
 from entrypoints.container import Container
 
@@ -58,7 +61,9 @@ def _demo(args: argparse.Namespace) -> int:
         candles = _market(container)
         _validate(console, container, codes, candles)
         _backtest(console, container, strategy_ids, candles)
-        _research(console, container, candles, args.count)  # ids: the read model may not have caught up yet
+        selected = _research(console, container, candles, args.count)
+        if selected:
+            _deploy(console, container)
         caught_up = container.projection_runner().catch_up()
         console.print(f"[bold]projections[/bold] applied {caught_up.events_seen} new events, "
                       f"now at position {caught_up.position}")
@@ -87,7 +92,7 @@ def _validate(console: Console, container: Container, codes: list[tuple[str, str
     console.print(table)
 
 
-def _research(console: Console, container: Container, candles: SyntheticCandleSource, count: int) -> None:
+def _research(console: Console, container: Container, candles: SyntheticCandleSource, count: int) -> bool:
     """The whole research loop, offline: generate, every gate, score, select; the top 10 with reasons."""
     console.print(f"[bold]research run[/bold]: {count} offline candidates on the SYNTHETIC market "
                   f"(generate -> sandbox -> lookahead -> backtest -> walk-forward -> shuffle -> DSR -> select)")
@@ -97,6 +102,13 @@ def _research(console: Console, container: Container, candles: SyntheticCandleSo
     if not report["selected"]:
         console.print("No strategy survived every gate on this market: the selection refuses to promote noise. "
                       "`sixbtc classify` shows the ranking again; `sixbtc pipeline --count N` runs more.")
+    return bool(report["selected"])
+
+
+def _deploy(console: Console, container: Container) -> None:
+    """Step 4 on paper: the selection goes to subaccounts 1..3 with the test capital each."""
+    console.print("[bold]deployment[/bold]: the selected strategies go to PAPER subaccounts (test mode)")
+    render_deployment(container.subaccount_manager().deploy(DeploymentRequest(plan="test")))
 
 
 def _yes(value: bool) -> str:

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from application.ports.event_store import EventStoreError, EventStoreUnavailable
+from application.ports.exchange import ExchangeError, UnknownSubaccount
 from application.ports.market_data import MarketDataError, UnknownSymbol
 from domain.candles import UnknownTimeframe
 from domain.errors import DomainError
+from entrypoints.execution import LiveTradingRefused
 from entrypoints.logging_setup import scrub
 from entrypoints.settings import ConfigError
 
@@ -26,9 +28,12 @@ def run_guarded(action: Callable[[], int]) -> int:
         for problem in exc.problems:
             print(scrub(str(problem)), file=sys.stderr)
         return USAGE_ERROR
-    except (EventStoreUnavailable, UnknownSymbol, UnknownTimeframe) as exc:
+    except (EventStoreUnavailable, UnknownSymbol, UnknownTimeframe, UnknownSubaccount, LiveTradingRefused) as exc:
         print(f"error: {scrub(str(exc))}", file=sys.stderr)
         return USAGE_ERROR
+    except ExchangeError as exc:
+        print(f"exchange error ({type(exc).__name__}): {scrub(str(exc))}", file=sys.stderr)
+        return FAILED
     except (DomainError, EventStoreError, MarketDataError) as exc:
         print(f"error: {scrub(str(exc))}", file=sys.stderr)
         return FAILED

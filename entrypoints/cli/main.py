@@ -14,8 +14,10 @@ from entrypoints.cli import (
     data_commands,
     db_commands,
     demo_command,
+    deploy_commands,
     generate_command,
     pipeline_commands,
+    subaccount_commands,
     validate_command,
 )
 from entrypoints.cli.errors import run_guarded
@@ -38,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate_command.add(sub)
     generate_command.add(sub)
     pipeline_commands.add(sub)
+    deploy_commands.add(sub)
+    subaccount_commands.add(sub)
     api_command.add(sub)
     demo_command.add(sub)
     return parser

@@ -6,7 +6,6 @@ import argparse
 import sys
 
 PENDING: dict[str, tuple[str, str]] = {
-    "deploy": ("deploy selected strategies to subaccounts", "#8 execution"),
     "run": ("run the live loop (paper by default)", "#9 live loop"),
     "monitor": ("live terminal dashboard", "#10 monitoring"),
     "status": ("system status and next scheduled runs", "#10 monitoring"),

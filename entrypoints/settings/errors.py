@@ -31,7 +31,7 @@ class KeyedValueError(ValueError):
 
     Pydantic reports a model validator's error at the model itself (`risk`, or `<root>` for the
     whole file); the loader moves it to `key` so the problem names the key the user must change
-    (`hyperliquid.private_key`) and its line.
+    (`pipeline.dask_scheduler`) and its line.
     """
 
     def __init__(self, key: str, message: str) -> None:

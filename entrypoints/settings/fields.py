@@ -20,6 +20,7 @@ MAX_SUBACCOUNTS = 10
 
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_ADDRESS_IN_TEXT = re.compile(r"\b0x[0-9a-fA-F]{36}([0-9a-fA-F]{4})\b")
 
 
 class Section(BaseModel):
@@ -87,7 +88,11 @@ Timeframes = Annotated[list[Timeframe], Field(min_length=1), AfterValidator(_uni
 
 
 def masked(value: Any) -> Any:
-    """A plain copy of a model dump with secrets and URL passwords replaced by `***`."""
+    """A plain copy of a model dump with secrets and URL passwords replaced by `***`.
+
+    Account addresses keep only their last 4 hex digits (`0x***1a2b`): enough to tell which
+    subaccount is which, not enough to look the account up.
+    """
     if isinstance(value, SecretStr):
         return "***" if value.get_secret_value() else ""
     if isinstance(value, dict):
@@ -95,5 +100,5 @@ def masked(value: Any) -> Any:
     if isinstance(value, list):
         return [masked(v) for v in value]
     if isinstance(value, str):
-        return _URL_PASSWORD.sub(r"\1***@", value)
+        return _ADDRESS_IN_TEXT.sub(r"0x***\1", _URL_PASSWORD.sub(r"\1***@", value))
     return value

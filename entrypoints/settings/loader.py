@@ -31,6 +31,12 @@ _PLAIN = {
     "dict_type": "must be a mapping of keys",
     "list_type": "must be a list",
 }
+_RETIRED: dict[KeyPath, str] = {
+    ("system", "deployment_mode"): "has moved: set deployment.mode (paper | live) instead",
+    ("hyperliquid", "private_key"): "is not read from config: the signing key comes only from the HL_PRIVATE_KEY "
+                                    "environment variable; remove this key and export HL_PRIVATE_KEY",
+}
+"""Keys earlier versions had: an old config names the key to use instead, not just "unknown key"."""
 
 
 def load_settings(path: str | Path = "config/config.yaml", env: Mapping[str, str] | None = None,
@@ -175,6 +181,8 @@ def _problem(error: Mapping[str, Any], layout: _Layout, unset: Mapping[KeyPath, 
     """Only `loc`, `type`, `msg` and our own exception are read: pydantic's `input` may hold a secret."""
     loc: KeyPath = tuple(str(part) for part in error["loc"])
     message = _PLAIN.get(error["type"]) or _plain(str(error["msg"]))
+    if error["type"] == "extra_forbidden" and loc in _RETIRED:
+        return ConfigProblem(_dotted(loc), _RETIRED[loc], layout.line(loc))
     cause = error.get("ctx", {}).get("error")
     if isinstance(cause, KeyedValueError):
         loc, message = (*loc, *cause.key), str(cause)

@@ -38,7 +38,6 @@ from entrypoints.settings.fields import (
 
 class SystemSettings(Section):
     name: str = "SixBTC"
-    deployment_mode: Literal["paper", "live"] = "paper"
     timezone: TimeZone = "UTC"
     data_dir: str = "data"
     var_dir: str = "var"
@@ -56,7 +55,6 @@ class HyperliquidSettings(Section):
     base_url: HttpUrl = "https://api.hyperliquid.xyz"
     ws_url: WsUrl = "wss://api.hyperliquid.xyz/ws"
     testnet: bool = False
-    private_key: SecretStr = SecretStr("")
     main_address: OptionalAddress = ""
     subaccounts: dict[SubaccountNumber, Address] = Field(default_factory=dict)
     fee_rate: Rate = 0.00045
@@ -241,6 +239,9 @@ class ShutdownSettings(Section):
 
 
 class DeploymentSettings(Section):
+    mode: Literal["paper", "live"] = "paper"
+    """live is one of three locks: orders reach Hyperliquid only with this, `--live` on the command
+    line and HL_PRIVATE_KEY in the environment (see entrypoints/execution.py)."""
     rotation_frequency_hours: Positive = 24
     emergency_stop: EmergencyStopSettings = EmergencyStopSettings()
     shutdown: ShutdownSettings = ShutdownSettings()
@@ -306,12 +307,6 @@ class Settings(Section):
     pipeline: PipelineSettings = PipelineSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     logging: LoggingSettings = LoggingSettings()
-
-    @model_validator(mode="after")
-    def _live_needs_a_key(self) -> Settings:
-        if self.system.deployment_mode == "live" and not self.hyperliquid.private_key.get_secret_value():
-            raise KeyedValueError("hyperliquid.private_key", "is required when system.deployment_mode is live")
-        return self
 
     def safe_dump(self) -> dict[str, Any]:
         """Everything, with secrets masked: what `sixbtc config show` prints."""

@@ -124,6 +124,10 @@ def test_update_only_changes_touch_existing_rows_and_never_insert(read_models: R
                 Upsert("strategies", {"strategy_id": "z"}, {"validation_status": "REJECTED"}, insert=False)]
     assert read_models.apply("strategies", 3, together)
     assert read_models.rows("strategies", {"strategy_id": "z"})[0]["validation_status"] == "REJECTED"
+    late = [Upsert("strategies", {"strategy_id": "w"}, {"validation_status": "REJECTED"}, insert=False),
+            Upsert("strategies", {"strategy_id": "w"}, {"status": "PENDING"})]
+    assert read_models.apply("strategies", 4, late)
+    assert read_models.rows("strategies", {"strategy_id": "w"})[0]["validation_status"] is None
 
 
 def test_a_batch_applied_twice_counts_once(read_models: ReadModelStore) -> None:

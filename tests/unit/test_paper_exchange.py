@@ -390,3 +390,30 @@ def test_the_first_change_opens_the_subaccounts_own_stream(harness: PaperHarness
     assert (opened.event_type(), filled.event_type()) == ("PaperAccountOpened", "PaperOrderFilled")
     assert opened.aggregate_id == filled.aggregate_id == "3"
     assert opened.occurred_at == START + timedelta(seconds=35)
+
+
+def test_leverage_on_a_flat_symbol_needs_neither_a_price_nor_the_instrument_list() -> None:
+    from adapters.memory.clock import ManualClock
+    from adapters.memory.live_candles import MemoryLiveCandles
+    from application.ports.exchange import ExchangeError, MarketOrderRequest
+
+    loads: list[int] = []
+
+    def instruments() -> dict[str, Instrument]:
+        loads.append(1)
+        return {"BTC": Instrument("BTC", 5, max_leverage=40)}
+
+    candles = MemoryLiveCandles()
+    clock = ManualClock(START)
+    venue = PaperExchange(InMemoryEventStore(), candles, clock, subaccounts=(1,), capital=CAPITAL,
+                          fee_rate=FEE_RATE, slippage=SLIPPAGE, instruments=instruments)
+    account = venue.subaccount(1)
+    account.set_leverage("BTC", 3)
+    with pytest.raises(ExchangeError, match=r"\[1, 50\]"):
+        account.set_leverage("BTC", 51)
+    assert account.account().account_value == CAPITAL and not loads
+    candles.append("BTC", "1m", START, 60000.0, 60000.0, 60000.0, 60000.0)
+    account.market_order(MarketOrderRequest(client_order_id("lev", "1"), "BTC", "buy", 0.001, 0.01))
+    assert loads == [1]
+    with pytest.raises(ExchangeError, match=r"\[1, 40\]"):
+        account.set_leverage("BTC", 45)

@@ -36,7 +36,7 @@ def line_of(text: str, needle: str) -> int:
 
 def test_shipped_config_is_valid_with_an_empty_environment(tmp_path: Path) -> None:
     settings = load(REPO_CONFIG)
-    assert settings.system.deployment_mode == "paper"
+    assert settings.deployment.mode == "paper"
     assert settings.database.url == ""
     assert settings.risk.max_daily_loss == 0.10
     assert settings.generation.ai_providers["claude"].enabled is False
@@ -151,27 +151,37 @@ def test_missing_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
 
 
 def test_secrets_never_appear_in_problems(tmp_path: Path) -> None:
-    path = write(tmp_path, "hyperliquid:\n  private_key: [\"${HL_PRIVATE_KEY}\"]\n"
+    path = write(tmp_path, "hyperliquid:\n  base_url: [\"${HL_PRIVATE_KEY}\"]\n"
                            "  main_address: ${HL_PRIVATE_KEY}\n  subaccounts: {1: \"${HL_PRIVATE_KEY}\"}\n"
                            "risk:\n  max_daily_loss: ${HL_PRIVATE_KEY}\n"
                            "trading:\n  timeframes: [\"${HL_PRIVATE_KEY}\"]\n  symbols: {\"${HL_PRIVATE_KEY}\": 1}\n"
-                           "system:\n  deployment_mode: ${HL_PRIVATE_KEY}\n  timezone: ${HL_PRIVATE_KEY}\n")
+                           "deployment:\n  mode: ${HL_PRIVATE_KEY}\nsystem:\n  timezone: ${HL_PRIVATE_KEY}\n"
+                           "generation:\n  ai_providers:\n    claude:\n      model: m\n"
+                           "      api_key: [\"${HL_PRIVATE_KEY}\"]\n")
     found = problems(path, env={"HL_PRIVATE_KEY": SECRET})
     paths = {p.split(":")[0] for p in found}
-    assert paths == {"hyperliquid.private_key", "hyperliquid.main_address", "hyperliquid.subaccounts.1",
-                     "risk.max_daily_loss", "trading.timeframes.0", "trading.symbols", "system.deployment_mode",
-                     "system.timezone"}
+    assert paths == {"hyperliquid.base_url", "hyperliquid.main_address", "hyperliquid.subaccounts.1",
+                     "risk.max_daily_loss", "trading.timeframes.0", "trading.symbols", "deployment.mode",
+                     "system.timezone", "generation.ai_providers.claude.api_key"}
     joined = "\n".join(found)
     assert "abab" not in joined and SECRET not in joined
 
 
-def test_live_mode_without_a_key_names_the_key_and_the_variable(tmp_path: Path) -> None:
-    path = write(tmp_path, "system:\n  deployment_mode: live\nhyperliquid:\n  private_key: ${HL_PRIVATE_KEY:-}\n")
-    assert problems(path) == [
-        "hyperliquid.private_key: is required when system.deployment_mode is live; set HL_PRIVATE_KEY (line 4)"]
-    settings = load(path, env={"HL_PRIVATE_KEY": SECRET})
-    assert settings.hyperliquid.private_key.get_secret_value() == SECRET
-    assert SECRET not in repr(settings) and SECRET not in str(settings.safe_dump())
+def test_the_old_mode_key_names_the_new_one(tmp_path: Path) -> None:
+    path = write(tmp_path, "system:\n  name: SixBTC\n  deployment_mode: live\n")
+    assert problems(path) == ["system.deployment_mode: has moved: set deployment.mode (paper | live) instead (line 3)"]
+    assert load(write(tmp_path, "deployment:\n  mode: live\n")).deployment.mode == "live"
+
+
+def test_a_key_in_the_config_file_is_refused_in_favour_of_the_environment(tmp_path: Path) -> None:
+    """The signing key is read only from HL_PRIVATE_KEY: a config that still sets it is an error."""
+    path = write(tmp_path, "hyperliquid:\n  testnet: false\n  private_key: ${HL_PRIVATE_KEY:-}\n")
+    for env in ({}, {"HL_PRIVATE_KEY": SECRET}):
+        (found,) = problems(path, env=env)
+        assert found.startswith("hyperliquid.private_key: is not read from config") and found.endswith("(line 3)")
+        assert "HL_PRIVATE_KEY environment variable" in found and SECRET not in found
+    (found,) = problems(write(tmp_path, f"hyperliquid:\n  private_key: \"{SECRET}\"\n"))
+    assert "HL_PRIVATE_KEY" in found and SECRET not in found and "abab" not in found
 
 
 def test_cross_field_rules_point_at_the_key_to_change(tmp_path: Path) -> None:
@@ -183,14 +193,18 @@ def test_cross_field_rules_point_at_the_key_to_change(tmp_path: Path) -> None:
     ]
 
 
-def test_safe_dump_masks_secrets_and_url_passwords(tmp_path: Path) -> None:
-    path = write(tmp_path, "database:\n  url: postgresql://u:pw123@h/db\nhyperliquid:\n  private_key: ${K}\n"
+def test_safe_dump_masks_secrets_url_passwords_and_addresses(tmp_path: Path) -> None:
+    path = write(tmp_path, "database:\n  url: postgresql://u:pw123@h/db\n"
+                           f"hyperliquid:\n  main_address: ${{A}}\n  subaccounts: {{1: \"{ADDRESS}\"}}\n"
                            "generation:\n  ai_providers:\n    claude:\n      model: m\n      api_key: ${K}\n")
-    dumped = load(path, env={"K": SECRET}).safe_dump()
-    assert SECRET not in str(dumped) and "pw123" not in str(dumped)
-    assert dumped["hyperliquid"]["private_key"] == "***"
+    settings = load(path, env={"K": SECRET, "A": "0x" + "34" * 20})
+    dumped = settings.safe_dump()
+    assert SECRET not in str(dumped) and "pw123" not in str(dumped) and SECRET not in repr(settings)
     assert dumped["generation"]["ai_providers"]["claude"]["api_key"] == "***"
     assert dumped["database"]["url"] == "postgresql://u:***@h/db"
+    assert dumped["hyperliquid"]["main_address"] == "0x***3434"
+    assert dumped["hyperliquid"]["subaccounts"] == {1: "0x***1212"}
+    assert ADDRESS not in str(dumped) and "private_key" not in dumped["hyperliquid"]
 
 
 def test_weights_must_sum_to_one(tmp_path: Path) -> None:
