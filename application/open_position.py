@@ -44,6 +44,20 @@ class EntryRequest:
     max_slippage: float
     stop_loss: float | None = None
     take_profit: float | None = None
+    stop_loss_pct: float | None = None
+    """Instead of an absolute stop: a fraction of the entry fill price, as the backtester sets it."""
+    take_profit_pct: float | None = None
+
+    def levels(self, fill_price: float | None) -> tuple[float | None, float | None]:
+        """The absolute stop and target; fractions apply to the fill price (known only after the fill)."""
+        stop, target = self.stop_loss, self.take_profit
+        if fill_price is not None:
+            sign = 1.0 if self.side == "buy" else -1.0
+            if self.stop_loss_pct is not None:
+                stop = fill_price * (1 - sign * self.stop_loss_pct)
+            if self.take_profit_pct is not None:
+                target = fill_price * (1 + sign * self.take_profit_pct)
+        return stop, target
 
 
 @dataclass(frozen=True)
@@ -64,7 +78,7 @@ class PositionOpener:
         self._clock = clock
 
     def open(self, request: EntryRequest) -> EntryResult:
-        order_id = order_intent_id(request.strategy_id, request.bar_time, "entry")
+        order_id = order_intent_id(request.strategy_id, request.bar_time, f"entry:{request.symbol}")
         order = Order(id=order_id, symbol=request.symbol, side=request.side, size=request.size,
                       stop_loss=request.stop_loss, take_profit=request.take_profit)
         book = self._ledger.load(request.subaccount)
@@ -90,10 +104,11 @@ class PositionOpener:
         venue = self._exchange.subaccount(request.subaccount)
         exit_side = closing_side(direction_of(request.side))
         placed: list[str] = []
-        for kind, price in (("stop_loss", request.stop_loss), ("take_profit", request.take_profit)):
+        stop, target = request.levels(ack.average_price)
+        for kind, price in (("stop_loss", stop), ("take_profit", target)):
             if price is None or ack.filled_size <= 0:
                 continue
-            order_id = order_intent_id(request.strategy_id, request.bar_time, kind)
+            order_id = order_intent_id(request.strategy_id, request.bar_time, f"{kind}:{request.symbol}")
             try:
                 trigger = venue.trigger_order(TriggerOrderRequest(
                     order_id, request.symbol, exit_side, ack.filled_size, price,
@@ -114,7 +129,7 @@ class PositionOpener:
         book.cancel_orders(cancelled, f"entry could not be protected: {cause}", self._clock.now())
         held = book.positions.get(request.symbol)
         if held is not None:
-            close_id = order_intent_id(request.strategy_id, request.bar_time, "unprotected")
+            close_id = order_intent_id(request.strategy_id, request.bar_time, f"unprotected:{request.symbol}")
             started = self._clock.now()
             book.place_order(Order(id=close_id, symbol=request.symbol, side=closing_side(held.direction),
                                    size=held.size, reduce_only=True), request.strategy_id, started)

@@ -14,7 +14,7 @@ from typing import Any
 from application.ports.clock import Clock
 from application.ports.exchange import Exchange, ExchangePosition, OpenOrder, SubaccountExchange
 from application.subaccount_ledger import SubaccountLedger
-from application.venue_fills import fills_for, record_venue_fills
+from application.venue_fills import book_fired_triggers, fills_for, record_venue_fills
 from domain.subaccount_book import SubaccountBook, position_dict
 from domain.trading import Position
 
@@ -83,11 +83,7 @@ class Reconciler:
         return found, imported
 
     def _fired_orders(self, book: SubaccountBook, venue: SubaccountExchange) -> int:
-        ours = set(book.open_orders)
-        if not ours:
-            return 0
-        since = book.last_fill_at or book.assigned_at or (self._clock.now() - LOOKBACK_WITHOUT_FILLS)
-        return record_venue_fills(book, fills_for(venue, ours, since))
+        return book_fired_triggers(book, venue, self._clock.now() - LOOKBACK_WITHOUT_FILLS)
 
     def _positions(self, book: SubaccountBook, held: list[ExchangePosition]) -> list[Difference]:
         now = self._clock.now()

@@ -36,3 +36,12 @@ def record_venue_fills(book: SubaccountBook, fills: Iterable[ExchangeFill], reas
         if book.record_fill(fill, owner_of(book, order_id), venue_fill.fill_id, reason):
             booked += 1
     return booked
+
+
+def book_fired_triggers(book: SubaccountBook, venue: SubaccountExchange, fallback_since: datetime) -> int:
+    """Book the fills of our resting triggers (a stop the venue fired) not booked yet."""
+    ours = set(book.open_orders)
+    if not ours:
+        return 0
+    since = book.last_fill_at or book.assigned_at or fallback_since
+    return record_venue_fills(book, fills_for(venue, ours, since))

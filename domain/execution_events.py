@@ -110,3 +110,31 @@ class PositionChanged(SubaccountEvent):
     direction: str | None
     size: float
     entry_price: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignalRefused(SubaccountEvent):
+    """A strategy wanted a position the risk policy (or the venue's minimum) did not allow."""
+
+    strategy_id: str
+    symbol: str
+    direction: str
+    bar_time: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionFailed(SubaccountEvent):
+    """One strategy's decision on one bar failed; the others went on."""
+
+    strategy_id: str
+    bar_time: str
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmergencyStopTriggered(SubaccountEvent):
+    """Trading on this subaccount stopped and its positions were closed, without a human."""
+
+    strategy_id: str | None
+    reason: str

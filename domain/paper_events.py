@@ -72,6 +72,10 @@ class PaperTriggerPlaced(PaperEvent):
     kind: str
     max_slippage: float
     armed_after: datetime
+    armed_high: float | None = None
+    armed_low: float | None = None
+    """The range of the bar in progress at placement, when it was in the feed: that bar is watched
+    too, for prices beyond this range (made after the trigger existed)."""
 
 
 @dataclass(frozen=True, kw_only=True)

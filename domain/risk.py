@@ -103,9 +103,13 @@ class RiskPolicy:
 
     def emergency_reason(self, portfolio: Portfolio) -> str | None:
         """Why the subaccount must stop trading and flatten, or None."""
-        if portfolio.drawdown > self.max_drawdown:
-            return f"drawdown {portfolio.drawdown:.1%} exceeds the maximum {self.max_drawdown:.1%}"
-        daily_loss = -portfolio.daily_return
+        return self.breach(portfolio.drawdown, portfolio.daily_return)
+
+    def breach(self, drawdown: float, daily_return: float) -> str | None:
+        """The emergency rule on the two figures it reads: drawdown from the peak, the UTC day's return."""
+        if drawdown > self.max_drawdown:
+            return f"drawdown {drawdown:.1%} exceeds the maximum {self.max_drawdown:.1%}"
+        daily_loss = -daily_return
         if daily_loss > self.max_daily_loss:
             return f"daily loss {daily_loss:.1%} exceeds the maximum {self.max_daily_loss:.1%}"
         return None

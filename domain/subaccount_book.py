@@ -75,6 +75,7 @@ class SubaccountBook:
         """symbol -> strategy id of the position held on it."""
         self.leverage: dict[str, int] = {}
         self.last_fill_at: datetime | None = None
+        self.last_snapshot: PortfolioSnapshotTaken | None = None
         self.version = 0
         self._pending: list[SubaccountEvent] = []
 
@@ -86,6 +87,18 @@ class SubaccountBook:
                 raise CorruptStream(f"{event.event_type()} {event.event_id} is not about subaccount {subaccount}")
             book._apply(event)
         return book
+
+    def apply_stored(self, event: DomainEvent) -> None:
+        """Catch up with an event another writer stored after this book was loaded."""
+        if self._pending:
+            raise CorruptStream(f"subaccount {self.subaccount}: cannot catch up with unsaved events pending")
+        if not isinstance(event, SubaccountEvent) or event.aggregate_id != str(self.subaccount):
+            raise CorruptStream(f"{event.event_type()} {event.event_id} is not about subaccount {self.subaccount}")
+        self._apply(event)
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._pending)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -194,6 +207,39 @@ class SubaccountBook:
                                                  fills_imported=fills_imported, account_value=account_value,
                                                  details=details))
 
+    def observe(self, equity: float, open_positions: int, at: datetime) -> PortfolioSnapshotTaken:
+        """Record the venue's equity now, with the peak and the UTC day's start carried from the last one.
+
+        A new assignment starts a new peak: one strategy's drawdown is not the previous one's.
+        """
+        last = self.last_snapshot
+        fresh = last is None or (self.assigned_at is not None and last.occurred_at < self.assigned_at)
+        peak = equity if fresh or last is None else max(last.peak_equity, equity)
+        same_day = last is not None and not fresh and last.occurred_at.date() == at.date()
+        day_start = (last.equity - last.daily_pnl) if same_day and last is not None else equity
+        snapshot = PortfolioSnapshotTaken(
+            aggregate_id=self._id, occurred_at=at, strategy_id=self.strategy_id, equity=equity,
+            cash=self.portfolio.cash if self.portfolio else equity,
+            realized_pnl=self.portfolio.realized_pnl if self.portfolio else 0.0,
+            unrealized_pnl=equity - (self.portfolio.cash if self.portfolio else equity), peak_equity=peak,
+            drawdown=max(0.0, (peak - equity) / peak) if peak > 0 else 0.0, daily_pnl=equity - day_start,
+            open_positions=open_positions)
+        self._trigger(snapshot)
+        return snapshot
+
+    def refuse_signal(self, strategy_id: str, symbol: str, direction: str, bar_time: datetime, reason: str,
+                      at: datetime) -> None:
+        self._trigger(xe.SignalRefused(aggregate_id=self._id, occurred_at=at, strategy_id=strategy_id, symbol=symbol,
+                                       direction=direction, bar_time=bar_time.isoformat(), reason=reason))
+
+    def decision_failed(self, strategy_id: str, bar_time: datetime, error: str, at: datetime) -> None:
+        self._trigger(xe.DecisionFailed(aggregate_id=self._id, occurred_at=at, strategy_id=strategy_id,
+                                        bar_time=bar_time.isoformat(), error=error))
+
+    def emergency_stop(self, reason: str, at: datetime) -> None:
+        self._trigger(xe.EmergencyStopTriggered(aggregate_id=self._id, occurred_at=at, strategy_id=self.strategy_id,
+                                                reason=reason))
+
     # --- internals --------------------------------------------------------------------------
 
     @property
@@ -246,7 +292,10 @@ class SubaccountBook:
                 self._adopt(event)
             case xe.OrderReconciled():
                 self._reconcile_order(event)
-            case xe.PositionChanged() | xe.ReconciliationCompleted() | TradeClosed() | PortfolioSnapshotTaken():
+            case PortfolioSnapshotTaken():
+                self.last_snapshot = event
+            case (xe.PositionChanged() | xe.ReconciliationCompleted() | TradeClosed() | xe.SignalRefused()
+                  | xe.DecisionFailed() | xe.EmergencyStopTriggered()):
                 pass
             case _:
                 raise CorruptStream(f"{event.event_type()} does not apply to a subaccount book")

@@ -58,6 +58,8 @@ class PaperOrder:
     trigger_price: float | None = None
     max_slippage: float = 0.0
     armed_after: datetime | None = None
+    armed_high: float | None = None
+    armed_low: float | None = None
 
     @property
     def is_trigger(self) -> bool:
@@ -159,6 +161,7 @@ class PaperLedger:
                 side=as_side(event.side), size=event.size, kind=as_kind(event.kind), reduce_only=True,
                 status="resting", placed_at=event.occurred_at, trigger_price=event.trigger_price,
                 max_slippage=event.max_slippage, armed_after=event.armed_after,
+                armed_high=event.armed_high, armed_low=event.armed_low,
             )
         elif isinstance(event, PaperOrdersCancelled):
             for cloid in event.client_order_ids:

@@ -21,6 +21,7 @@ from application.ports.exchange import (
     OrderRejected,
     TriggerOrderRequest,
 )
+from domain.candles import to_utc
 from domain.errors import InvalidOrder
 from domain.instruments import Instrument
 from domain.paper_events import PaperEvent, PaperLeverageSet, PaperOrderFilled, PaperOrdersCancelled, PaperTriggerPlaced
@@ -175,12 +176,14 @@ def trigger_order(ledger: PaperLedger, market: PaperMarket, request: TriggerOrde
         trigger_price = instrument.round_price(request.trigger_price)
     except InvalidOrder as exc:
         raise OrderRejected(cloid, str(exc), code="BadTriggerPx") from None
-    newest = market.latest_bar(symbol).open_time
+    newest = market.latest_bar(symbol)
+    in_progress = to_utc(newest.open_time) >= to_utc(market.bar_open(now))
     return [PaperTriggerPlaced(
         aggregate_id=str(ledger.subaccount), occurred_at=now, client_order_id=cloid,
         venue_order_id=ledger.next_order_id(), symbol=symbol, side=request.side, size=size,
         trigger_price=trigger_price, kind=request.kind, max_slippage=request.max_slippage,
-        armed_after=max(newest, market.bar_open(now)),
+        armed_after=max(newest.open_time, market.bar_open(now)),
+        armed_high=newest.high if in_progress else None, armed_low=newest.low if in_progress else None,
     )]
 
 

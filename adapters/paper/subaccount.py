@@ -202,7 +202,8 @@ class PaperSubaccount:
         self._watched = {cloid: at for cloid, at in self._watched.items() if cloid in resting}
         for symbol in sorted({o.symbol for o in self._ledger.resting_triggers()}):
             orders = self._ledger.resting_triggers(symbol)
-            bars = self._market.bars_after(symbol, min(self._watched_after(o) for o in orders))
+            earliest = min(self._watched_after(o) for o in orders)
+            bars = self._market.bars_after(symbol, earliest - self._market.period)  # with the placement bar
             events = fire_next(self._ledger, self._market, self._terms, symbol, bars, self._watched_after)
             if events:
                 return events

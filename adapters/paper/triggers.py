@@ -1,8 +1,9 @@
 """When a paper stop-loss or take-profit fires, read from the bars of the price timeframe.
 
 A bar says only how far the price went (its high and low), not in what order, so:
-- a trigger watches only bars that opened after the bar in progress when it was placed
-  (that bar's range may have been made before the trigger existed);
+- a trigger watches the bars that opened after the bar in progress when it was placed, and that
+  bar itself only for prices beyond the range it had at placement (made after the trigger existed:
+  an entry at a bar's open is protected inside that bar, as in the backtester);
 - a stop-loss and a take-profit reached in one bar: the stop fires first (pessimistic, as
   the backtester assumes), and the position it closes takes the take-profit with it;
 - a bar that opens beyond the trigger (a gap) fills at its open, not at the trigger price;
@@ -52,13 +53,27 @@ def fire_next(ledger: PaperLedger, market: PaperMarket, terms: PaperTerms, symbo
     starts = {o.client_order_id: to_utc(watched_after(o)) for o in triggers}
     for bar in bars:
         opened = to_utc(bar.open_time)
-        armed = sorted((o for o in triggers if opened > starts[o.client_order_id]),
+        armed = sorted((o for o in triggers if opened > starts[o.client_order_id] or _placement_bar(o, opened)),
                        key=lambda o: (o.kind != "stop_loss", o.order_id))
         for order in armed:
-            reference = reached(order, bar)
+            reference = reached_after_placement(order, bar) if _placement_bar(order, opened) else reached(order, bar)
             if reference is not None:
                 return _fire(ledger, market, terms, order, bar, reference)
     return []
+
+
+def _placement_bar(order: PaperOrder, opened: datetime) -> bool:
+    return order.armed_after is not None and order.armed_low is not None and opened == to_utc(order.armed_after)
+
+
+def reached_after_placement(order: PaperOrder, bar: Bar) -> float | None:
+    """In the bar it was placed in: only a new low (or high) past the trigger reaches it, at the trigger."""
+    trigger, low, high = order.trigger_price, order.armed_low, order.armed_high
+    if trigger is None or low is None or high is None:
+        return None
+    if falls_through(order):
+        return trigger if bar.low < low and bar.low <= trigger else None
+    return trigger if bar.high > high and bar.high >= trigger else None
 
 
 def _fire(ledger: PaperLedger, market: PaperMarket, terms: PaperTerms, order: PaperOrder, bar: Bar,

@@ -56,7 +56,7 @@ def test_a_rejected_entry_is_recorded_with_the_venue_reason() -> None:
 def test_a_crash_after_sending_is_resolved_from_the_venue_without_a_second_order() -> None:
     desk = PaperDesk()
     book = desk.ledger.load(1)
-    order_id = order_intent_id("strat-1", T0, "entry")
+    order_id = order_intent_id("strat-1", T0, "entry:BTC")
     book.place_order(Order(id=order_id, symbol="BTC", side="buy", size=0.01), "strat-1", T0)
     desk.ledger.save(book)
     desk.exchange.subaccount(1).market_order(MarketOrderRequest(order_id, "BTC", "buy", 0.01, 0.01))

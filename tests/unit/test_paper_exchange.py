@@ -192,15 +192,24 @@ def test_stop_and_take_profit_in_one_bar_the_stop_fires_first(harness: PaperHarn
     assert status(sub, take) == "cancelled"
 
 
-def test_the_bar_in_progress_at_placement_never_fires_a_trigger(harness: PaperHarness,
-                                                               sub: PaperSubaccount) -> None:
+def test_the_bar_in_progress_at_placement_fires_only_beyond_its_range_then(harness: PaperHarness,
+                                                                            sub: PaperSubaccount) -> None:
+    bar(harness, 0, 60000.0, 60000.0, 57500.0, 60000.0)  # the bar in progress: it was at 57500 already
     long_bracket(sub)
-    bar(harness, 0, 60000.0, 64000.0, 57000.0, 60000.0)  # the placement bar, its range revised
+    bar(harness, 0, 60000.0, 60000.0, 57600.0, 60000.0)  # a revision within that range: unknown order
+    assert len(sub.positions()) == 1 and len(sub.open_orders()) == 2
     bar(harness, 1, 60000.0, 60500.0, 58500.0, 59000.0)  # reaches neither
     assert len(sub.positions()) == 1
-    assert len(sub.open_orders()) == 2
-    bar(harness, 2, 59000.0, 59000.0, 57900.0, 58100.0)
+
+
+def test_an_entry_at_a_bar_open_is_protected_inside_that_bar(harness: PaperHarness,
+                                                             sub: PaperSubaccount) -> None:
+    bar(harness, 0, 60000.0, 60000.0, 60000.0, 60000.0)  # the bar has only its open so far
+    stop, _ = long_bracket(sub)
+    bar(harness, 0, 60000.0, 60200.0, 57500.0, 57800.0)  # the rest of that bar: through the stop
     assert sub.positions() == []
+    assert sub.fills_since(EPOCH)[-1].price == BTC.round_price(58000.0 * (1 - SLIPPAGE))
+    assert status(sub, stop) == "filled"
 
 
 def test_a_forming_bar_is_checked_again_as_it_grows(harness: PaperHarness, sub: PaperSubaccount) -> None:

@@ -1,0 +1,81 @@
+"""Emergency stops: a subaccount past its drawdown or daily-loss limit is flattened without a human.
+
+Each check records the venue's equity as a PortfolioSnapshotTaken (peak and the UTC day's start
+carried from the previous one), so the limits read the same figures after a restart. The kill
+switch stops every strategy and flattens every subaccount, assigned or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports.clock import Clock
+from application.ports.exchange import Exchange
+from application.stop_strategy import StrategyStopper
+from application.subaccount_ledger import SubaccountLedger
+from application.venue_fills import fills_for, record_venue_fills
+from domain.client_order_ids import client_order_id
+from domain.risk import RiskPolicy
+
+
+@dataclass(frozen=True)
+class EmergencyOutcome:
+    subaccount: int
+    strategy_id: str | None
+    reason: str
+    closed_symbols: tuple[str, ...]
+
+
+class EmergencyStops:
+    def __init__(self, ledger: SubaccountLedger, exchange: Exchange, stopper: StrategyStopper, clock: Clock,
+                 risk: RiskPolicy, max_slippage: float) -> None:
+        self._ledger = ledger
+        self._exchange = exchange
+        self._stopper = stopper
+        self._clock = clock
+        self._risk = risk
+        self._max_slippage = max_slippage
+
+    def check(self, subaccount: int) -> EmergencyOutcome | None:
+        """Snapshot the subaccount; flatten and retire its strategy when a limit is breached."""
+        book = self._ledger.load(subaccount)
+        venue = self._exchange.subaccount(subaccount)
+        snapshot = book.observe(venue.account().account_value, len(venue.positions()), self._clock.now())
+        self._ledger.save(book)
+        if book.strategy_id is None:
+            return None
+        start = snapshot.equity - snapshot.daily_pnl
+        reason = self._risk.breach(snapshot.drawdown, snapshot.daily_pnl / start if start > 0 else 0.0)
+        return None if reason is None else self.stop(subaccount, f"emergency stop: {reason}")
+
+    def check_all(self) -> list[EmergencyOutcome]:
+        return [o for o in (self.check(n) for n in self._exchange.subaccounts()) if o is not None]
+
+    def stop(self, subaccount: int, reason: str) -> EmergencyOutcome:
+        """Flatten now: the strategy (if any) is stopped and retired with the reason."""
+        book = self._ledger.load(subaccount)
+        strategy_id = book.strategy_id
+        book.emergency_stop(reason, self._clock.now())
+        self._ledger.save(book)
+        if strategy_id is not None:
+            report = self._stopper.stop(strategy_id, reason)
+            return EmergencyOutcome(subaccount, strategy_id, reason, report.closed_symbols)
+        return EmergencyOutcome(subaccount, None, reason, self._flatten_unassigned(subaccount, reason))
+
+    def stop_all(self, reason: str) -> list[EmergencyOutcome]:
+        """The kill switch."""
+        return [self.stop(n, reason) for n in self._exchange.subaccounts()]
+
+    def _flatten_unassigned(self, subaccount: int, reason: str) -> tuple[str, ...]:
+        venue = self._exchange.subaccount(subaccount)
+        book = self._ledger.load(subaccount)
+        started = self._clock.now()
+        book.cancel_orders(venue.cancel_all(), reason, started)
+        positions = venue.positions()
+        intent = f"emergency:{subaccount}:{started.isoformat()}"
+        if positions:
+            venue.close_all(intent, self._max_slippage)
+            ids = {client_order_id(intent, p.symbol) for p in positions}
+            record_venue_fills(book, fills_for(venue, ids, started), reason="emergency")
+        self._ledger.save(book)
+        return tuple(sorted(p.symbol for p in positions))

@@ -1,0 +1,184 @@
+"""One decision per live strategy when its bar closes: signals -> risk policy -> exchange -> events.
+
+The strategy's signals come from the sandbox on the closed bars only (the forming bar is never
+shown to it), its last row is acted on at once, so the fill is the next bar's opening price as in
+the backtester: an exit closes, an opposite entry reverses, an entry in the direction held is
+ignored, and stops are fractions of the entry fill, held by the venue. One strategy's failure is
+recorded (DecisionFailed) and never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from application.open_position import EntryRequest, PositionOpener
+from application.ports.clock import Clock
+from application.ports.exchange import Exchange, MarketOrderRequest, OrderRejected
+from application.ports.market_data import LiveCandles
+from application.ports.strategy_sandbox import StrategySandbox
+from application.subaccount_ledger import SubaccountLedger
+from application.venue_fills import book_fired_triggers, fills_for, record_venue_fills
+from domain.client_order_ids import order_intent_id
+from domain.risk import RiskPolicy
+from domain.subaccount_book import SubaccountBook
+from domain.trading import Order, Side, closing_side
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LiveStrategy:
+    strategy_id: str
+    code: str
+    timeframe: str
+    subaccount: int
+    params: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    strategy_id: str
+    symbol: str
+    action: str
+    """entered, exited, reversed, held, refused, rejected, failed, or none."""
+    detail: str = ""
+
+
+@dataclass
+class LiveTrader:
+    sandbox: StrategySandbox
+    candles: LiveCandles
+    ledger: SubaccountLedger
+    exchange: Exchange
+    clock: Clock
+    risk: RiskPolicy
+    symbols: Sequence[str]
+    max_slippage: float
+    lookback: int | None = 1000
+    """Closed bars shown to the strategy; None: every bar the feed holds (replays, parity)."""
+    _opener: PositionOpener = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._opener = PositionOpener(self.ledger, self.exchange, self.clock)
+
+    def on_bar_close(self, strategies: Sequence[LiveStrategy], bar_time: datetime) -> list[Decision]:
+        """`bar_time` is the open time of the bar that just closed."""
+        decisions: list[Decision] = []
+        for strategy in strategies:
+            try:
+                decisions += self._decide(strategy, bar_time)
+            except Exception as exc:  # recorded as an event below, then the next strategy goes on
+                log.exception("decision failed", extra={"strategy_id": strategy.strategy_id})
+                book = self.ledger.load(strategy.subaccount)
+                book.decision_failed(strategy.strategy_id, bar_time, f"{type(exc).__name__}: {exc}", self.clock.now())
+                self.ledger.save(book)
+                decisions.append(Decision(strategy.strategy_id, "*", "failed", str(exc)))
+        return decisions
+
+    # --- one strategy -----------------------------------------------------------------------
+
+    def _decide(self, strategy: LiveStrategy, bar_time: datetime) -> list[Decision]:
+        frames = {s: self._closed_bars(s, strategy.timeframe, bar_time) for s in self.symbols}
+        frames = {s: f for s, f in frames.items() if len(f) and f.index[-1] == pd.Timestamp(bar_time)}
+        if not frames:
+            return []
+        signals = self.sandbox.signals(strategy.code, strategy.strategy_id, strategy.params, frames)
+        return [self._act(strategy, symbol, signals[symbol].iloc[-1], bar_time) for symbol in sorted(frames)]
+
+    def _closed_bars(self, symbol: str, timeframe: str, bar_time: datetime) -> pd.DataFrame:
+        lookback = (self.lookback or 10**7) + 2
+        frame = self.candles.get_data(symbol, timeframe, lookback)
+        closed = frame[frame.index <= pd.Timestamp(bar_time)]
+        return closed if self.lookback is None else closed.iloc[-self.lookback:]
+
+    def _act(self, strategy: LiveStrategy, symbol: str, row: pd.Series, bar_time: datetime) -> Decision:
+        book = self.ledger.load(strategy.subaccount)
+        if book_fired_triggers(book, self.exchange.subaccount(strategy.subaccount), pd.Timestamp(bar_time)):
+            self.ledger.save(book)  # a stop the venue fired since the last bar: the position is gone
+        held = book.positions.get(symbol)
+        wanted = "long" if bool(row["long_entry"]) else "short" if bool(row["short_entry"]) else None
+        if wanted is None:
+            if bool(row["exit"]) and held is not None:
+                self._close(book, strategy, symbol, bar_time, "exit")
+                return Decision(strategy.strategy_id, symbol, "exited")
+            return Decision(strategy.strategy_id, symbol, "none")
+        if held is not None and held.direction == wanted:
+            return Decision(strategy.strategy_id, symbol, "held", "an entry in the direction held is ignored")
+        reversed_ = held is not None
+        if held is not None:
+            book = self._close(book, strategy, symbol, bar_time, "reverse")
+        decision = self._enter(book, strategy, symbol, wanted, row, bar_time)
+        if reversed_ and decision.action == "entered":
+            return Decision(strategy.strategy_id, symbol, "reversed", decision.detail)
+        return decision
+
+    def _enter(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, direction: str, row: pd.Series,
+               bar_time: datetime) -> Decision:
+        venue = self.exchange.subaccount(strategy.subaccount)
+        side: Side = "buy" if direction == "long" else "sell"
+        sl_pct, tp_pct = _fraction(row["sl_pct"]), _fraction(row["tp_pct"])
+        price = venue.mid_price(symbol)
+        stop = price * (1 - sl_pct) if sl_pct is not None and side == "buy" else (
+            price * (1 + sl_pct) if sl_pct is not None else None)
+        equity = venue.account().account_value
+        refusal = self._refusal(book, symbol, equity)
+        size = 0.0 if refusal else self.risk.position_size(equity, price, stop, float(row["size"]))
+        if refusal is None and size <= 0:
+            refusal = f"no size: equity {equity:.2f}"
+        if refusal is not None:
+            book.refuse_signal(strategy.strategy_id, symbol, direction, bar_time, refusal, self.clock.now())
+            self.ledger.save(book)
+            return Decision(strategy.strategy_id, symbol, "refused", refusal)
+        result = self._opener.open(EntryRequest(
+            subaccount=strategy.subaccount, strategy_id=strategy.strategy_id, symbol=symbol, side=side, size=size,
+            bar_time=bar_time, max_slippage=self.max_slippage, stop_loss_pct=sl_pct, take_profit_pct=tp_pct))
+        if result.status == "rejected":
+            return Decision(strategy.strategy_id, symbol, "rejected", result.reason or "")
+        return Decision(strategy.strategy_id, symbol, "entered", f"{result.filled_size} at {result.average_price}")
+
+    def _refusal(self, book: SubaccountBook, symbol: str, equity: float) -> str | None:
+        if equity <= 0:
+            return f"subaccount {book.subaccount} has no equity ({equity:.2f})"
+        open_total = sum(len(self.ledger.load(n).positions) for n in self.exchange.subaccounts())
+        if open_total >= self.risk.max_open_positions:
+            return f"{open_total} positions open; the limit is {self.risk.max_open_positions}"
+        snapshot = book.last_snapshot
+        if snapshot is not None:
+            start = snapshot.equity - snapshot.daily_pnl
+            breach = self.risk.breach(snapshot.drawdown, snapshot.daily_pnl / start if start > 0 else 0.0)
+            if breach is not None:
+                return f"emergency stop: {breach}"
+        return None
+
+    def _close(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, bar_time: datetime,
+               intent: str) -> SubaccountBook:
+        venue = self.exchange.subaccount(strategy.subaccount)
+        now = self.clock.now()
+        book.cancel_orders(venue.cancel_all(symbol), f"{intent} of {symbol}", now)
+        held = book.positions.get(symbol)
+        if held is not None:
+            order_id = order_intent_id(strategy.strategy_id, bar_time, f"{intent}:{symbol}")
+            side = closing_side(held.direction)
+            book.place_order(Order(id=order_id, symbol=symbol, side=side, size=held.size, reduce_only=True),
+                             strategy.strategy_id, now)
+            self.ledger.save(book)
+            try:
+                venue.market_order(MarketOrderRequest(order_id, symbol, side, held.size, self.max_slippage,
+                                                      reduce_only=True))
+            except OrderRejected as exc:
+                book.reject_order(order_id, strategy.strategy_id, symbol, exc.reason, exc.code, self.clock.now())
+            record_venue_fills(book, fills_for(venue, {order_id}, now), reason="signal" if intent == "exit" else intent)
+        self.ledger.save(book)
+        return book
+
+
+def _fraction(value: Any) -> float | None:
+    number = float(value)
+    return None if math.isnan(number) else number
