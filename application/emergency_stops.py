@@ -2,7 +2,8 @@
 
 Each check records the venue's equity as a PortfolioSnapshotTaken (peak and the UTC day's start
 carried from the previous one), so the limits read the same figures after a restart. The kill
-switch stops every strategy and flattens every subaccount, assigned or not.
+switch stops every strategy and flattens every subaccount, assigned or not; one subaccount the
+venue refuses does not keep the others open.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.ports.clock import Clock
-from application.ports.exchange import Exchange
+from application.ports.event_store import EventStoreError
+from application.ports.exchange import Exchange, ExchangeError
 from application.stop_strategy import StrategyStopper
 from application.subaccount_ledger import SubaccountLedger
 from application.venue_fills import fills_for, record_venue_fills
 from domain.client_order_ids import client_order_id
+from domain.errors import DomainError
 from domain.risk import RiskPolicy
 
 
@@ -24,6 +27,21 @@ class EmergencyOutcome:
     strategy_id: str | None
     reason: str
     closed_symbols: tuple[str, ...]
+
+
+class EmergencyStopIncomplete(DomainError):
+    """The kill switch could not flatten every subaccount: `done` were, each of `failures` raised.
+
+    Every stop is recorded as it happens and a second run closes nothing twice, so running the
+    kill switch again finishes the job once the venue answers.
+    """
+
+    def __init__(self, done: tuple[EmergencyOutcome, ...], failures: tuple[tuple[int, Exception], ...]) -> None:
+        self.done = done
+        self.failures = failures
+        failed = "; ".join(f"subaccount {n}: {type(e).__name__}: {e}" for n, e in failures)
+        finished = ", ".join(str(o.subaccount) for o in done) or "none"
+        super().__init__(f"emergency stop incomplete: {failed}. Done: {finished}. Run it again to finish.")
 
 
 class EmergencyStops:
@@ -63,8 +81,18 @@ class EmergencyStops:
         return EmergencyOutcome(subaccount, None, reason, self._flatten_unassigned(subaccount, reason))
 
     def stop_all(self, reason: str) -> list[EmergencyOutcome]:
-        """The kill switch."""
-        return [self.stop(n, reason) for n in self._exchange.subaccounts()]
+        """The kill switch: every subaccount is tried, even after one fails (an order the venue
+        rejects on one must not leave the others trading); raises EmergencyStopIncomplete then."""
+        done: list[EmergencyOutcome] = []
+        failures: list[tuple[int, Exception]] = []
+        for number in self._exchange.subaccounts():
+            try:
+                done.append(self.stop(number, reason))
+            except (ExchangeError, DomainError, EventStoreError) as exc:
+                failures.append((number, exc))
+        if failures:
+            raise EmergencyStopIncomplete(tuple(done), tuple(failures)) from failures[0][1]
+        return done
 
     def _flatten_unassigned(self, subaccount: int, reason: str) -> tuple[str, ...]:
         venue = self._exchange.subaccount(subaccount)

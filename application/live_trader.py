@@ -64,6 +64,8 @@ class LiveTrader:
     lookback: int | None = 1000
     """Closed bars shown to the strategy; None: every bar the feed holds (replays, parity)."""
     _opener: PositionOpener = field(init=False)
+    _open_total: int = field(init=False, default=0)
+    """Positions open across subaccounts, counted once per bar and kept up to date by this bar's orders."""
 
     def __post_init__(self) -> None:
         self._opener = PositionOpener(self.ledger, self.exchange, self.clock)
@@ -71,6 +73,7 @@ class LiveTrader:
     def on_bar_close(self, strategies: Sequence[LiveStrategy], bar_time: datetime) -> list[Decision]:
         """`bar_time` is the open time of the bar that just closed."""
         decisions: list[Decision] = []
+        self._open_total = sum(len(self.ledger.load(n).positions) for n in self.exchange.subaccounts())
         for strategy in strategies:
             try:
                 decisions += self._decide(strategy, bar_time)
@@ -141,14 +144,15 @@ class LiveTrader:
             bar_time=bar_time, max_slippage=self.max_slippage, stop_loss_pct=sl_pct, take_profit_pct=tp_pct))
         if result.status == "rejected":
             return Decision(strategy.strategy_id, symbol, "rejected", result.reason or "")
+        if result.status == "filled":
+            self._open_total += 1
         return Decision(strategy.strategy_id, symbol, "entered", f"{result.filled_size} at {result.average_price}")
 
     def _refusal(self, book: SubaccountBook, symbol: str, equity: float) -> str | None:
         if equity <= 0:
             return f"subaccount {book.subaccount} has no equity ({equity:.2f})"
-        open_total = sum(len(self.ledger.load(n).positions) for n in self.exchange.subaccounts())
-        if open_total >= self.risk.max_open_positions:
-            return f"{open_total} positions open; the limit is {self.risk.max_open_positions}"
+        if self._open_total >= self.risk.max_open_positions:
+            return f"{self._open_total} positions open; the limit is {self.risk.max_open_positions}"
         snapshot = book.last_snapshot
         if snapshot is not None:
             start = snapshot.equity - snapshot.daily_pnl
@@ -175,6 +179,8 @@ class LiveTrader:
             except OrderRejected as exc:
                 book.reject_order(order_id, strategy.strategy_id, symbol, exc.reason, exc.code, self.clock.now())
             record_venue_fills(book, fills_for(venue, {order_id}, now), reason="signal" if intent == "exit" else intent)
+            if symbol not in book.positions:
+                self._open_total = max(0, self._open_total - 1)
         self.ledger.save(book)
         return book
 

@@ -20,7 +20,9 @@ from adapters.threads.runner import ThreadTaskRunner
 from application.backtest import RunBacktest
 from application.backtest_jobs import BacktestJobs
 from application.deploy_strategies import SubaccountManager
+from application.emergency_stops import EmergencyStops
 from application.job_queue import JobQueue
+from application.live_trader import LiveTrader
 from application.open_position import PositionOpener
 from application.ports.backtest_engine import BacktestEngine
 from application.ports.strategy_sandbox import StrategySandbox
@@ -28,6 +30,7 @@ from application.projections.read_models import ALL_PROJECTIONS
 from application.projections.runner import ProjectionRunner
 from application.reconcile_subaccount import Reconciler
 from application.register_strategy import RegisterStrategy
+from application.stop_strategy import StrategyStopper
 from application.strategy_repository import StrategyRepository
 from application.subaccount_ledger import SubaccountLedger
 from application.validate_strategy import ValidateStrategy
@@ -173,6 +176,16 @@ class Container(containers.DeclarativeContainer):
     )
     reconciler = providers.Factory(Reconciler, subaccount_ledger, exchange, clock)
     position_opener = providers.Factory(PositionOpener, subaccount_ledger, exchange, clock)
+    max_slippage = providers.Callable(lambda s: s.trading.max_slippage, settings)
+    strategy_stopper = providers.Factory(StrategyStopper, strategy_repository, subaccount_ledger, exchange, clock,
+                                         max_slippage)
+    emergency_stops = providers.Factory(EmergencyStops, subaccount_ledger, exchange, strategy_stopper, clock,
+                                        risk_policy, max_slippage)
+    live_trader = providers.Factory(
+        LiveTrader, sandbox=strategy_sandbox, candles=live_candles, ledger=subaccount_ledger, exchange=exchange,
+        clock=clock, risk=risk_policy, symbols=providers.Callable(lambda s: tuple(s.trading.symbols), settings),
+        max_slippage=max_slippage,
+    )
 
 
 def build_container(settings: Settings) -> Container:

@@ -6,13 +6,16 @@ read models they come from never hold an address.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from application.deploy_strategies import DeploymentReport, DeploymentStep
+from application.emergency_stops import EmergencyOutcome
 from application.ports.read_models import ReadModelStore
 from application.reconcile_subaccount import ReconciliationReport
 from application.stop_strategy import StopReport
+from entrypoints.logging_setup import scrub
 
 SUBACCOUNT_FIELDS = ("strategy_id", "mode", "capital", "account_value", "assigned_at", "previous_strategy_id",
                      "unassigned_reason", "last_reconciled_at", "last_differences")
@@ -32,6 +35,14 @@ def step_json(step: DeploymentStep) -> dict[str, Any]:
 def stop_json(report: StopReport) -> dict[str, Any]:
     return {**asdict(report), "cancelled_orders": list(report.cancelled_orders),
             "closed_symbols": list(report.closed_symbols)}
+
+
+def emergency_json(mode: str, reason: str, done: Sequence[EmergencyOutcome],
+                   failures: Sequence[tuple[int, Exception]] = ()) -> dict[str, Any]:
+    """What an emergency stop did: each subaccount flattened, and each one that could not be (with why)."""
+    return {"mode": mode, "reason": reason, "complete": not failures,
+            "stopped": [{**asdict(o), "closed_symbols": list(o.closed_symbols)} for o in done],
+            "failed": [{"subaccount": n, "error": type(e).__name__, "detail": scrub(str(e))} for n, e in failures]}
 
 
 def reconciliation_json(report: ReconciliationReport) -> dict[str, Any]:

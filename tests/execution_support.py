@@ -21,6 +21,22 @@ from application.subaccount_ledger import SubaccountLedger
 from domain.lifecycle import Strategy
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
+# A 1h strategy that wants a long on every bar, without stops.
+ALWAYS_LONG = '''
+import pandas as pd
+import numpy as np
+from domain.strategy import StrategyCore
+
+class AlwaysLong(StrategyCore):
+    type = "MOM"
+    timeframe = "1h"
+
+    def signals(self, df):
+        n = len(df)
+        return pd.DataFrame({"long_entry": np.ones(n, dtype=bool), "short_entry": np.zeros(n, dtype=bool),
+                             "exit": np.zeros(n, dtype=bool), "size": np.full(n, 1.0),
+                             "sl_pct": np.full(n, np.nan), "tp_pct": np.full(n, np.nan)}, index=df.index)
+'''
 CAPITAL = 1000.0
 
 

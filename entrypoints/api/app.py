@@ -14,6 +14,7 @@ from domain.errors import DomainError
 from entrypoints.api import (
     backtests,
     deployments,
+    emergency_stops,
     generation,
     health,
     pipeline_runs,
@@ -62,6 +63,7 @@ def create_app(container: Container, *, follow_projections: bool = True) -> Fast
     app.include_router(validations.router)
     app.include_router(pipeline_runs.router)
     app.include_router(deployments.router)
+    app.include_router(emergency_stops.router)
     app.include_router(subaccounts.router)
     add_execution_handlers(app)
 

@@ -125,3 +125,29 @@ class ReconciliationView(BaseModel):
 class ReconciliationsView(BaseModel):
     mode: Literal["paper", "live"]
     reconciliations: list[ReconciliationView]
+
+
+class EmergencyStopIn(BaseModel):
+    all: bool = Field(False, description="every subaccount, assigned or not (the kill switch)")
+    subaccount: int | None = Field(None, ge=1, le=MAX_SUBACCOUNTS, description="only this subaccount")
+    reason: Reason = "manual emergency stop"
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> EmergencyStopIn:
+        if self.all == (self.subaccount is not None):
+            raise ValueError("give exactly one of all: true or subaccount")
+        return self
+
+
+class EmergencyOutcomeView(BaseModel):
+    subaccount: int
+    strategy_id: str | None = Field(description="the strategy stopped and retired; null: none was assigned")
+    reason: str
+    closed_symbols: list[str]
+
+
+class EmergencyStopView(BaseModel):
+    mode: Literal["paper", "live"]
+    reason: str
+    complete: bool = Field(description="always true in a 200: an incomplete stop is a problem response")
+    stopped: list[EmergencyOutcomeView]

@@ -12,7 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from application.deploy_strategies import DeploymentRefused
-from application.ports.event_store import WrongExpectedVersion
+from application.emergency_stops import EmergencyStopIncomplete
+from application.ports.event_store import EventStoreUnavailable, WrongExpectedVersion
 from application.ports.exchange import (
     ExchangeError,
     ExchangeUnavailable,
@@ -22,7 +23,7 @@ from application.ports.exchange import (
 )
 from application.stop_strategy import NotDeployed, StopIncomplete
 from application.strategy_repository import StrategyNotFound
-from domain.errors import IllegalTransition
+from domain.errors import DomainError, IllegalTransition
 from entrypoints.execution import LiveTradingRefused
 from entrypoints.logging_setup import scrub
 
@@ -53,9 +54,22 @@ def problem(status: int, title: str, detail: str) -> JSONResponse:
     )
 
 
+def status_of(exc: Exception) -> int:
+    """The status the app gives this error alone: the most specific kind in its MRO, as Starlette picks."""
+    known = {**EXECUTION_STATUS, EventStoreUnavailable: 503, DomainError: 422}
+    return next((known[kind] for kind in type(exc).__mro__ if kind in known), 500)
+
+
 def add_execution_handlers(app: FastAPI) -> None:
     for kind, status in EXECUTION_STATUS.items():
         app.add_exception_handler(kind, _handler(status))
+    app.add_exception_handler(EmergencyStopIncomplete, _incomplete)
+
+
+async def _incomplete(_: Request, exc: Exception) -> JSONResponse:
+    """The kill switch cut short: the first failure's own status, the detail naming what was done."""
+    assert isinstance(exc, EmergencyStopIncomplete)  # registered for this type only
+    return problem(status_of(exc.failures[0][1]), type(exc).__name__, str(exc))
 
 
 def _handler(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:

@@ -15,8 +15,10 @@ from entrypoints.cli import (
     db_commands,
     demo_command,
     deploy_commands,
+    emergency_commands,
     generate_command,
     pipeline_commands,
+    run_commands,
     subaccount_commands,
     validate_command,
 )
@@ -40,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate_command.add(sub)
     generate_command.add(sub)
     pipeline_commands.add(sub)
+    run_commands.add(sub)
     deploy_commands.add(sub)
+    emergency_commands.add(sub)
     subaccount_commands.add(sub)
     api_command.add(sub)
     demo_command.add(sub)

@@ -6,10 +6,7 @@ import argparse
 import sys
 
 PENDING: dict[str, tuple[str, str]] = {
-    "run": ("run the live loop (paper by default)", "#9 live loop"),
     "monitor": ("live terminal dashboard", "#10 monitoring"),
-    "status": ("system status and next scheduled runs", "#10 monitoring"),
-    "emergency-stop": ("close every position and stop every strategy", "#9 live loop"),
 }
 
 

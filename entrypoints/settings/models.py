@@ -243,6 +243,7 @@ class DeploymentSettings(Section):
     """live is one of three locks: orders reach Hyperliquid only with this, `--live` on the command
     line and HL_PRIVATE_KEY in the environment (see entrypoints/execution.py)."""
     rotation_frequency_hours: Positive = 24
+    candle_grace_seconds: Annotated[int, Field(ge=0, lt=60)] = 5
     emergency_stop: EmergencyStopSettings = EmergencyStopSettings()
     shutdown: ShutdownSettings = ShutdownSettings()
 

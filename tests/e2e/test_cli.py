@@ -31,7 +31,7 @@ def test_help_lists_every_command() -> None:
         assert command in result.stdout
 
 
-@pytest.mark.parametrize("command", ["run", "emergency-stop"])
+@pytest.mark.parametrize("command", ["monitor"])
 def test_commands_not_built_yet_say_so_and_exit_2(command: str) -> None:
     result = sixbtc(command)
     assert result.returncode == 2

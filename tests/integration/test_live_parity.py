@@ -40,7 +40,7 @@ FEE, SLIPPAGE, CAPITAL = 0.00045, 0.0005, 10_000.0
 SYMBOLS = ("BTC", "ETH")
 INSTRUMENTS = {"BTC": Instrument("BTC", 5), "ETH": Instrument("ETH", 4)}
 EXIT_REASONS = {"sl": "stop_loss", "tp": "take_profit", "signal": "signal", "reverse": "reverse"}
-BARS = 700
+BARS = 500
 LOOKBACK = 300
 
 

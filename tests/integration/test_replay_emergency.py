@@ -23,22 +23,8 @@ from domain import execution_events as xe
 from domain.instruments import Instrument
 from domain.lifecycle import Strategy, StrategyStatus
 from domain.risk import RiskPolicy
+from tests.execution_support import ALWAYS_LONG
 
-ALWAYS_LONG = '''
-import pandas as pd
-import numpy as np
-from domain.strategy import StrategyCore
-
-class AlwaysLong(StrategyCore):
-    type = "MOM"
-    timeframe = "1h"
-
-    def signals(self, df):
-        n = len(df)
-        return pd.DataFrame({"long_entry": np.ones(n, dtype=bool), "short_entry": np.zeros(n, dtype=bool),
-                             "exit": np.zeros(n, dtype=bool), "size": np.full(n, 1.0),
-                             "sl_pct": np.full(n, np.nan), "tp_pct": np.full(n, np.nan)}, index=df.index)
-'''
 START = datetime(2024, 3, 1, tzinfo=UTC)
 
 

@@ -1,0 +1,134 @@
+"""The live loop under APScheduler: one job per timeframe at each candle close, snapshots between.
+
+Each close job fires `deployment.candle_grace_seconds` after the close, so the closing candle has
+arrived; `max_instances=1` and `coalesce` mean a slow iteration is never overlapped by the next,
+and a missed run is logged and counted, not silently run late twice. SIGTERM and SIGINT set the
+stop event: the scheduler stops taking jobs, the running iteration finishes, then the venue is
+left as `deployment.shutdown` says.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from application.live_session import LiveSession, ShutdownPolicy
+from application.live_trader import LiveStrategy
+from application.ports.read_models import ReadModelStore
+from domain.candles import timeframe_delta
+
+log = logging.getLogger(__name__)
+
+CRON: dict[str, dict[str, str]] = {
+    "5m": {"minute": "*/5"}, "15m": {"minute": "*/15"}, "30m": {"minute": "*/30"}, "1h": {"minute": "0"},
+    "4h": {"hour": "*/4", "minute": "0"}, "1d": {"hour": "0", "minute": "0"},
+}
+
+
+def live_strategies(read_models: ReadModelStore, catch_up: Callable[[], object]) -> Callable[[], list[LiveStrategy]]:
+    """LIVE strategies from the read model, read afresh at each close (a rotation takes effect next bar)."""
+    def load() -> list[LiveStrategy]:
+        catch_up()
+        rows = read_models.rows("strategies", {"status": "LIVE"})
+        return [LiveStrategy(r["strategy_id"], r["code"], r["timeframe"], int(r["subaccount"]))
+                for r in rows if r.get("subaccount") is not None and r.get("code")]
+    return load
+
+
+def shutdown_policy(cancel_orders: bool, close_positions: bool) -> ShutdownPolicy:
+    return ShutdownPolicy(cancel_orders=cancel_orders, close_positions=close_positions)
+
+
+class LiveRunner:
+    def __init__(self, session: LiveSession, timeframes: Sequence[str], *, grace_seconds: int,
+                 check_minutes: float, catch_up: Callable[[], object], rotation_hours: float | None = None) -> None:
+        unknown = sorted(set(timeframes) - set(CRON))
+        if unknown:
+            raise ValueError(f"no candle-close schedule for timeframes {unknown}; known: {sorted(CRON)}")
+        if not 0 <= grace_seconds < 60:
+            raise ValueError(f"grace_seconds must be in [0, 60), got {grace_seconds}")
+        self._session = session
+        self._timeframes = tuple(sorted(set(timeframes), key=timeframe_delta))
+        self._grace = grace_seconds
+        self._check_minutes = check_minutes
+        self._rotation_hours = rotation_hours
+        self._catch_up = catch_up
+        self.misfires = 0
+        self.errors = 0
+        self.iterations = 0
+        self._scheduler: BackgroundScheduler | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        """Until `stop` is set; reconciles before the first decision."""
+        self._session.start()
+        self._catch_up()
+        scheduler = self._build()
+        scheduler.start()
+        log.info("live loop started", extra={"timeframes": list(self._timeframes), "jobs": self.next_runs()})
+        try:
+            stop.wait()
+        finally:
+            scheduler.shutdown(wait=True)
+            self._session.stop()
+            self._catch_up()
+            log.info("live loop stopped", extra={"iterations": self.iterations, "misfires": self.misfires,
+                                                 "errors": self.errors})
+
+    def next_runs(self) -> dict[str, str]:
+        if self._scheduler is None:
+            return {}
+        return {job.id: str(job.next_run_time) for job in self._scheduler.get_jobs()}
+
+    def _build(self) -> BackgroundScheduler:
+        scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
+            "max_instances": 1, "coalesce": True, "misfire_grace_time": max(5, 60 - self._grace)})
+        for timeframe in self._timeframes:
+            scheduler.add_job(self._close, CronTrigger(timezone=UTC, second=str(self._grace), **CRON[timeframe]),
+                              args=[timeframe], id=f"close-{timeframe}", name=f"decide on {timeframe} closes")
+        scheduler.add_job(self._check, IntervalTrigger(minutes=self._check_minutes, timezone=UTC), id="snapshots",
+                          name="snapshots and emergency limits")
+        if self._rotation_hours:
+            scheduler.add_job(self._rotate, IntervalTrigger(hours=self._rotation_hours, timezone=UTC), id="rotation",
+                              name="rotate degraded strategies")
+        scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+        self._scheduler = scheduler
+        return scheduler
+
+    def _close(self, timeframe: str) -> None:
+        decisions = self._session.on_candle_close(timeframe)
+        self.iterations += 1
+        self._session.check()
+        self._catch_up()
+        acted = [d for d in decisions if d.action not in ("none", "held")]
+        log.info("candle close", extra={"timeframe": timeframe, "decisions": len(decisions),
+                                        "actions": [f"{d.strategy_id}:{d.symbol}:{d.action}" for d in acted]})
+
+    def _check(self) -> None:
+        stopped = self._session.check()
+        self._catch_up()
+        for outcome in stopped:
+            log.warning("emergency stop", extra={"subaccount": outcome.subaccount, "reason": outcome.reason})
+
+    def _rotate(self) -> None:
+        outcomes = self._session.rotate()
+        self._catch_up()
+        for outcome in outcomes:
+            if outcome.action != "kept":
+                log.warning("rotation", extra={"strategy_id": outcome.strategy_id, "action": outcome.action,
+                                               "replacement": outcome.replacement, "reason": outcome.reason})
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, JobExecutionEvent) and event.exception is not None:
+            self.errors += 1
+            log.error("scheduled job failed", extra={"job": event.job_id, "error": repr(event.exception)})
+        else:
+            self.misfires += 1
+            log.warning("scheduled run missed", extra={"job": getattr(event, "job_id", None)})
