@@ -25,9 +25,15 @@ class SubaccountLedger:
         self._store = store
         self._books: dict[int, SubaccountBook] = {}
         self._lock = threading.Lock()
+        self._locks: dict[int, threading.Lock] = {}
+
+    def _lock_of(self, subaccount: int) -> threading.Lock:
+        """One lock per subaccount: loading one never waits for another's database read."""
+        with self._lock:
+            return self._locks.setdefault(subaccount, threading.Lock())
 
     def load(self, subaccount: int) -> SubaccountBook:
-        with self._lock:
+        with self._lock_of(subaccount):
             book = self._books.get(subaccount)
             if book is not None and not book.has_pending:
                 for recorded in self._store.read_stream(subaccount_stream(subaccount), book.version + 1):
@@ -48,6 +54,6 @@ class SubaccountLedger:
         try:
             return self._store.append(subaccount_stream(book.subaccount), encoded, expected_version=expected)
         except Exception:
-            with self._lock:
+            with self._lock_of(book.subaccount):
                 self._books.pop(book.subaccount, None)  # its state holds events the store refused
             raise
