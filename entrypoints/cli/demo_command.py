@@ -64,6 +64,9 @@ def _demo(args: argparse.Namespace) -> int:
         selected = _research(console, container, candles, args.count)
         if selected:
             _deploy(console, container)
+        else:
+            console.print("[bold]deployment[/bold]: nothing selected, so nothing goes to the paper subaccounts "
+                          "(`sixbtc deploy --test-mode` deploys a selection; `sixbtc run --replay` rehearses it)")
         caught_up = container.projection_runner().catch_up()
         console.print(f"[bold]projections[/bold] applied {caught_up.events_seen} new events, "
                       f"now at position {caught_up.position}")
