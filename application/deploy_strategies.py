@@ -87,7 +87,7 @@ class SubaccountManager:
         return tuple(n for n in self._exchange.subaccounts() if n >= 1)[:wanted]
 
     def deploy(self, request: DeploymentRequest) -> DeploymentReport:
-        candidates = list(request.strategy_ids) or self._selected()
+        candidates = list(request.strategy_ids) or self.selected()
         steps: list[DeploymentStep] = []
         free = [n for n in self.slots(request.plan) if self._ledger.load(n).is_free]
         for strategy_id in candidates:
@@ -117,7 +117,8 @@ class SubaccountManager:
 
     # --- internals --------------------------------------------------------------------------
 
-    def _selected(self) -> list[str]:
+    def selected(self) -> list[str]:
+        """SELECTED strategies, best rank first: the order deployments and rotations take them in."""
         if self._catch_up is not None:
             self._catch_up()
         rows = self._read_models.rows("strategies", {"status": StrategyStatus.SELECTED.value})

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.closing import flatten
 from application.ports.clock import Clock
 from application.ports.event_store import EventStoreError
 from application.ports.exchange import Exchange, ExchangeError
 from application.stop_strategy import StrategyStopper
 from application.subaccount_ledger import SubaccountLedger
-from application.venue_fills import fills_for, record_venue_fills
-from domain.client_order_ids import client_order_id
 from domain.errors import DomainError
 from domain.risk import RiskPolicy
+from domain.subaccount_book import EXTERNAL
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,7 @@ class EmergencyStops:
         self._ledger.save(book)
         if book.strategy_id is None:
             return None
-        start = snapshot.equity - snapshot.daily_pnl
-        reason = self._risk.breach(snapshot.drawdown, snapshot.daily_pnl / start if start > 0 else 0.0)
+        reason = self._risk.snapshot_breach(snapshot)
         return None if reason is None else self.stop(subaccount, f"emergency stop: {reason}")
 
     def check_all(self) -> list[EmergencyOutcome]:
@@ -99,11 +98,5 @@ class EmergencyStops:
         book = self._ledger.load(subaccount)
         started = self._clock.now()
         book.cancel_orders(venue.cancel_all(), reason, started)
-        positions = venue.positions()
-        intent = f"emergency:{subaccount}:{started.isoformat()}"
-        if positions:
-            venue.close_all(intent, self._max_slippage)
-            ids = {client_order_id(intent, p.symbol) for p in positions}
-            record_venue_fills(book, fills_for(venue, ids, started), reason="emergency")
-        self._ledger.save(book)
-        return tuple(sorted(p.symbol for p in positions))
+        return flatten(self._ledger, book, venue, f"emergency:{subaccount}:{started.isoformat()}", EXTERNAL,
+                       self._max_slippage, "emergency", started)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 
+from application.closing import flatten
 from application.emergency_stops import EmergencyOutcome, EmergencyStops
 from application.live_trader import Decision, LiveStrategy, LiveTrader
 from application.ports.clock import Clock
@@ -21,9 +22,7 @@ from application.ports.exchange import Exchange
 from application.reconcile_subaccount import Reconciler, ReconciliationReport
 from application.rotate_strategies import RotationOutcome, StrategyRotation
 from application.subaccount_ledger import SubaccountLedger
-from application.venue_fills import fills_for, record_venue_fills
 from domain.candles import timeframe_delta
-from domain.client_order_ids import client_order_id
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +100,6 @@ class LiveSession:
             if self._shutdown.cancel_orders:
                 book.cancel_orders(venue.cancel_all(), "shutdown", now)
             if self._shutdown.close_positions:
-                positions = venue.positions()
-                if positions:
-                    intent = f"shutdown:{number}:{now.isoformat()}"
-                    venue.close_all(intent, self._trader.max_slippage)
-                    ids = {client_order_id(intent, p.symbol) for p in positions}
-                    record_venue_fills(book, fills_for(venue, ids, now - timedelta(seconds=1)), reason="shutdown")
+                flatten(self._ledger, book, venue, f"shutdown:{number}:{now.isoformat()}", book.strategy_id,
+                        self._trader.max_slippage, "shutdown", now)
             self._ledger.save(book)

@@ -18,17 +18,18 @@ from typing import Any
 
 import pandas as pd
 
+from application.closing import close_symbol
 from application.open_position import EntryRequest, PositionOpener
 from application.ports.clock import Clock
-from application.ports.exchange import Exchange, MarketOrderRequest, OrderRejected
+from application.ports.exchange import Exchange, OrderRejected
 from application.ports.market_data import LiveCandles
 from application.ports.strategy_sandbox import StrategySandbox
 from application.subaccount_ledger import SubaccountLedger
-from application.venue_fills import book_fired_triggers, fills_for, record_venue_fills
+from application.venue_fills import book_fired_triggers
 from domain.client_order_ids import order_intent_id
 from domain.risk import RiskPolicy
 from domain.subaccount_book import SubaccountBook
-from domain.trading import Order, Side, closing_side
+from domain.trading import Side
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,9 @@ class LiveTrader:
         if not frames:
             return []
         signals = self.sandbox.signals(strategy.code, strategy.strategy_id, strategy.params, frames)
+        book = self.ledger.load(strategy.subaccount)
+        if book_fired_triggers(book, self.exchange.subaccount(strategy.subaccount), pd.Timestamp(bar_time)):
+            self.ledger.save(book)  # a stop the venue fired since the last bar: the position is gone
         return [self._act(strategy, symbol, signals[symbol].iloc[-1], bar_time) for symbol in sorted(frames)]
 
     def _closed_bars(self, symbol: str, timeframe: str, bar_time: datetime) -> pd.DataFrame:
@@ -103,8 +107,6 @@ class LiveTrader:
 
     def _act(self, strategy: LiveStrategy, symbol: str, row: pd.Series, bar_time: datetime) -> Decision:
         book = self.ledger.load(strategy.subaccount)
-        if book_fired_triggers(book, self.exchange.subaccount(strategy.subaccount), pd.Timestamp(bar_time)):
-            self.ledger.save(book)  # a stop the venue fired since the last bar: the position is gone
         held = book.positions.get(symbol)
         wanted = "long" if bool(row["long_entry"]) else "short" if bool(row["short_entry"]) else None
         if wanted is None:
@@ -128,8 +130,8 @@ class LiveTrader:
         side: Side = "buy" if direction == "long" else "sell"
         sl_pct, tp_pct = _fraction(row["sl_pct"]), _fraction(row["tp_pct"])
         price = venue.mid_price(symbol)
-        stop = price * (1 - sl_pct) if sl_pct is not None and side == "buy" else (
-            price * (1 + sl_pct) if sl_pct is not None else None)
+        sign = 1.0 if side == "buy" else -1.0
+        stop = None if sl_pct is None else price * (1 - sign * sl_pct)
         equity = venue.account().account_value
         refusal = self._refusal(book, symbol, equity)
         size = 0.0 if refusal else self.risk.position_size(equity, price, stop, float(row["size"]))
@@ -153,13 +155,8 @@ class LiveTrader:
             return f"subaccount {book.subaccount} has no equity ({equity:.2f})"
         if self._open_total >= self.risk.max_open_positions:
             return f"{self._open_total} positions open; the limit is {self.risk.max_open_positions}"
-        snapshot = book.last_snapshot
-        if snapshot is not None:
-            start = snapshot.equity - snapshot.daily_pnl
-            breach = self.risk.breach(snapshot.drawdown, snapshot.daily_pnl / start if start > 0 else 0.0)
-            if breach is not None:
-                return f"emergency stop: {breach}"
-        return None
+        breach = None if book.last_snapshot is None else self.risk.snapshot_breach(book.last_snapshot)
+        return None if breach is None else f"emergency stop: {breach}"
 
     def _close(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, bar_time: datetime,
                intent: str) -> SubaccountBook:
@@ -169,16 +166,11 @@ class LiveTrader:
         held = book.positions.get(symbol)
         if held is not None:
             order_id = order_intent_id(strategy.strategy_id, bar_time, f"{intent}:{symbol}")
-            side = closing_side(held.direction)
-            book.place_order(Order(id=order_id, symbol=symbol, side=side, size=held.size, reduce_only=True),
-                             strategy.strategy_id, now)
-            self.ledger.save(book)
             try:
-                venue.market_order(MarketOrderRequest(order_id, symbol, side, held.size, self.max_slippage,
-                                                      reduce_only=True))
-            except OrderRejected as exc:
-                book.reject_order(order_id, strategy.strategy_id, symbol, exc.reason, exc.code, self.clock.now())
-            record_venue_fills(book, fills_for(venue, {order_id}, now), reason="signal" if intent == "exit" else intent)
+                close_symbol(self.ledger, book, venue, order_id, strategy.strategy_id, symbol, held.direction,
+                             held.size, self.max_slippage, "signal" if intent == "exit" else intent, now)
+            except OrderRejected:
+                pass  # recorded by close_symbol; reconciliation adopts whatever the venue holds
             if symbol not in book.positions:
                 self._open_total = max(0, self._open_total - 1)
         self.ledger.save(book)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.closing import close_symbol
 from application.ports.clock import Clock
 from application.ports.exchange import (
     Exchange,
@@ -130,11 +131,6 @@ class PositionOpener:
         held = book.positions.get(request.symbol)
         if held is not None:
             close_id = order_intent_id(request.strategy_id, request.bar_time, f"unprotected:{request.symbol}")
-            started = self._clock.now()
-            book.place_order(Order(id=close_id, symbol=request.symbol, side=closing_side(held.direction),
-                                   size=held.size, reduce_only=True), request.strategy_id, started)
-            self._ledger.save(book)
-            venue.market_order(MarketOrderRequest(close_id, request.symbol, closing_side(held.direction),
-                                                  held.size, request.max_slippage, reduce_only=True))
-            record_venue_fills(book, fills_for(venue, {close_id}, started), reason="unprotected")
+            close_symbol(self._ledger, book, venue, close_id, request.strategy_id, request.symbol, held.direction,
+                         held.size, request.max_slippage, "unprotected", self._clock.now())
         self._ledger.save(book)

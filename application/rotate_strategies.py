@@ -72,6 +72,5 @@ class StrategyRotation:
         return float(found[0]["expectancy"]) if found else None
 
     def _next_best(self) -> str | None:
-        rows = self._read_models.rows("strategies", {"status": StrategyStatus.SELECTED.value})
-        rows.sort(key=lambda r: (r.get("rank") is None, r.get("rank") or 0, r["strategy_id"]))
-        return str(rows[0]["strategy_id"]) if rows else None
+        ranked = self._manager.selected()
+        return ranked[0] if ranked else None

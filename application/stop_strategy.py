@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.closing import flatten
 from application.ports.clock import Clock
 from application.ports.exchange import Exchange
 from application.reconcile_subaccount import Reconciler
 from application.strategy_repository import StrategyRepository
 from application.subaccount_ledger import SubaccountLedger
-from application.venue_fills import fills_for, record_venue_fills
-from domain.client_order_ids import client_order_id
 from domain.errors import DomainError
 from domain.lifecycle import StrategyStatus
 from domain.subaccount_book import SubaccountBook
-from domain.trading import Order, closing_side
 
 
 class StopIncomplete(DomainError):
@@ -60,19 +58,9 @@ class StrategyStopper:
         venue = self._exchange.subaccount(number)
         cancelled = tuple(venue.cancel_all())
         book.cancel_orders(cancelled, f"strategy stopped: {reason}", self._clock.now())
-        intent = f"stop:{strategy_id}"
-        started = self._clock.now()
-        positions = venue.positions()
-        close_ids = {client_order_id(intent, p.symbol) for p in positions}
-        for position in positions:
-            book.place_order(Order(id=client_order_id(intent, position.symbol), symbol=position.symbol,
-                                   side=closing_side(position.direction), size=position.size, reduce_only=True),
-                             strategy_id, started)
-        self._ledger.save(book)
         trades_before = _realized(book)
-        if positions:
-            venue.close_all(intent, self._max_slippage)
-            record_venue_fills(book, fills_for(venue, close_ids, started), reason="stopped")
+        closed = flatten(self._ledger, book, venue, f"stop:{strategy_id}", strategy_id, self._max_slippage,
+                         "stopped", self._clock.now())
         left = venue.positions()
         if left:
             self._ledger.save(book)
@@ -83,8 +71,7 @@ class StrategyStopper:
         self._ledger.save(book)
         strategy.retire(reason, at=self._clock.now())
         self._strategies.save(strategy)
-        return StopReport(strategy_id, number, reason, cancelled, tuple(sorted(p.symbol for p in positions)),
-                          realized)
+        return StopReport(strategy_id, number, reason, cancelled, closed, realized)
 
 
 def _realized(book: SubaccountBook) -> float:

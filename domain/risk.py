@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 from domain.errors import InvalidRiskPolicy, InvalidSignal, RiskLimitBreached
+from domain.events import PortfolioSnapshotTaken
 from domain.portfolio import Portfolio
 
 
@@ -104,6 +105,11 @@ class RiskPolicy:
     def emergency_reason(self, portfolio: Portfolio) -> str | None:
         """Why the subaccount must stop trading and flatten, or None."""
         return self.breach(portfolio.drawdown, portfolio.daily_return)
+
+    def snapshot_breach(self, snapshot: PortfolioSnapshotTaken) -> str | None:
+        """The emergency rule on a recorded snapshot (its day started at equity - daily_pnl)."""
+        start = snapshot.equity - snapshot.daily_pnl
+        return self.breach(snapshot.drawdown, snapshot.daily_pnl / start if start > 0 else 0.0)
 
     def breach(self, drawdown: float, daily_return: float) -> str | None:
         """The emergency rule on the two figures it reads: drawdown from the peak, the UTC day's return."""

@@ -217,11 +217,11 @@ class SubaccountBook:
         peak = equity if fresh or last is None else max(last.peak_equity, equity)
         same_day = last is not None and not fresh and last.occurred_at.date() == at.date()
         day_start = (last.equity - last.daily_pnl) if same_day and last is not None else equity
+        cash = self.portfolio.cash if self.portfolio else equity
         snapshot = PortfolioSnapshotTaken(
-            aggregate_id=self._id, occurred_at=at, strategy_id=self.strategy_id, equity=equity,
-            cash=self.portfolio.cash if self.portfolio else equity,
+            aggregate_id=self._id, occurred_at=at, strategy_id=self.strategy_id, equity=equity, cash=cash,
             realized_pnl=self.portfolio.realized_pnl if self.portfolio else 0.0,
-            unrealized_pnl=equity - (self.portfolio.cash if self.portfolio else equity), peak_equity=peak,
+            unrealized_pnl=equity - cash, peak_equity=peak,
             drawdown=max(0.0, (peak - equity) / peak) if peak > 0 else 0.0, daily_pnl=equity - day_start,
             open_positions=open_positions)
         self._trigger(snapshot)
