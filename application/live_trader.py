@@ -97,7 +97,7 @@ class LiveTrader:
         book = self.ledger.load(strategy.subaccount)
         if book_fired_triggers(book, self.exchange.subaccount(strategy.subaccount), pd.Timestamp(bar_time)):
             self.ledger.save(book)  # a stop the venue fired since the last bar: the position is gone
-        return [self._act(strategy, symbol, signals[symbol].iloc[-1], bar_time) for symbol in sorted(frames)]
+        return [self._act(book, strategy, symbol, signals[symbol].iloc[-1], bar_time) for symbol in sorted(frames)]
 
     def _closed_bars(self, symbol: str, timeframe: str, bar_time: datetime) -> pd.DataFrame:
         lookback = (self.lookback or 10**7) + 2
@@ -105,8 +105,8 @@ class LiveTrader:
         closed = frame[frame.index <= pd.Timestamp(bar_time)]
         return closed if self.lookback is None else closed.iloc[-self.lookback:]
 
-    def _act(self, strategy: LiveStrategy, symbol: str, row: pd.Series, bar_time: datetime) -> Decision:
-        book = self.ledger.load(strategy.subaccount)
+    def _act(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, row: pd.Series,
+             bar_time: datetime) -> Decision:
         held = book.positions.get(symbol)
         wanted = "long" if bool(row["long_entry"]) else "short" if bool(row["short_entry"]) else None
         if wanted is None:
@@ -143,7 +143,7 @@ class LiveTrader:
             return Decision(strategy.strategy_id, symbol, "refused", refusal)
         result = self._opener.open(EntryRequest(
             subaccount=strategy.subaccount, strategy_id=strategy.strategy_id, symbol=symbol, side=side, size=size,
-            bar_time=bar_time, max_slippage=self.max_slippage, stop_loss_pct=sl_pct, take_profit_pct=tp_pct))
+            bar_time=bar_time, max_slippage=self.max_slippage, stop_loss_pct=sl_pct, take_profit_pct=tp_pct), book)
         if result.status == "rejected":
             return Decision(strategy.strategy_id, symbol, "rejected", result.reason or "")
         if result.status == "filled":

@@ -78,11 +78,12 @@ class PositionOpener:
         self._exchange = exchange
         self._clock = clock
 
-    def open(self, request: EntryRequest) -> EntryResult:
+    def open(self, request: EntryRequest, book: SubaccountBook | None = None) -> EntryResult:
+        """`book`: the subaccount's book as the caller just loaded (or saved) it, to spare a read."""
         order_id = order_intent_id(request.strategy_id, request.bar_time, f"entry:{request.symbol}")
         order = Order(id=order_id, symbol=request.symbol, side=request.side, size=request.size,
                       stop_loss=request.stop_loss, take_profit=request.take_profit)
-        book = self._ledger.load(request.subaccount)
+        book = self._ledger.load(request.subaccount) if book is None else book
         if order_id in book.filled_orders:
             return EntryResult(order_id, "duplicate", reason="this entry was executed before")
         placed_at = self._clock.now()

@@ -127,7 +127,7 @@ class PaperSubaccount:
             self._ready()
             cloid = request.client_order_id
             self._commit(lambda: self._unless_known(cloid, lambda: market_events(
-                self._ledger, self._market, self._terms, request, self._clock.now())), cloid)
+                self._ledger, self._market, self._terms, request, self._clock.now())), cloid, fresh=True)
             return self._ledger.orders[cloid].ack()
 
     def trigger_order(self, request: TriggerOrderRequest) -> OrderAck:
@@ -135,14 +135,15 @@ class PaperSubaccount:
             self._ready()
             cloid = request.client_order_id
             self._commit(lambda: self._unless_known(cloid, lambda: trigger_events(
-                self._ledger, self._market, request, self._clock.now())), cloid)
+                self._ledger, self._market, request, self._clock.now())), cloid, fresh=True)
             return self._ledger.orders[cloid].ack()
 
     def cancel_all(self, symbol: str | None = None) -> list[str]:
         """The client order ids cancelled (every paper order has one)."""
         with self._lock:
             self._ready()
-            written = self._commit(lambda: cancel_events(self._ledger, symbol, self._clock.now(), "cancel_all"))
+            written = self._commit(lambda: cancel_events(self._ledger, symbol, self._clock.now(), "cancel_all"),
+                                   fresh=True)
             return [cloid for event in written if isinstance(event, PaperOrdersCancelled)
                     for cloid in event.client_order_ids]
 
@@ -174,7 +175,7 @@ class PaperSubaccount:
         with self._lock:
             self._ready()
             self._commit(lambda: leverage_events(
-                self._ledger, self._market, self._terms, symbol, leverage, self._clock.now()))
+                self._ledger, self._market, self._terms, symbol, leverage, self._clock.now()), fresh=True)
 
     # --- the ledger -------------------------------------------------------------------------
 
@@ -192,8 +193,8 @@ class PaperSubaccount:
 
     def _fire_due_triggers(self) -> None:
         """One trigger per append: each fill changes the position the next trigger reduces."""
-        for _ in range(MAX_TRIGGER_EVENTS_PER_CALL):
-            if not self._commit(self._next_trigger_events):
+        for attempt in range(MAX_TRIGGER_EVENTS_PER_CALL):
+            if not self._commit(self._next_trigger_events, fresh=attempt > 0):
                 return
         raise ExchangeError(f"{self._stream}: triggers still firing after {MAX_TRIGGER_EVENTS_PER_CALL} events")
 
@@ -217,13 +218,17 @@ class PaperSubaccount:
         checked = self._watched.get(order.client_order_id)
         return armed if checked is None or checked < armed else checked
 
-    def _commit(self, decide: Decision, cloid: str | None = None) -> Sequence[PaperEvent]:
+    def _commit(self, decide: Decision, cloid: str | None = None, *, fresh: bool = False) -> Sequence[PaperEvent]:
         """Catch up, decide, append at the version decided on; on a lost race, all again.
 
+        `fresh`: this call caught up already (every public call does in `_ready`), so the first
+        attempt decides on the ledger as it is; a write by anyone else since then makes the append
+        lose the race, which catches up and decides again. One read per call instead of two.
         The first write of an untouched subaccount carries its PaperAccountOpened in front.
         """
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            self._catch_up()
+            if attempt > 1 or not fresh:
+                self._catch_up()
             events = decide()
             if not events:
                 return []

@@ -1,17 +1,23 @@
-"""PostgreSQL event store: one `events` table, optimistic concurrency, ordered global positions."""
+"""PostgreSQL event store: one `events` table, optimistic concurrency, ordered global positions.
+
+The live loop reads and appends a subaccount's stream several times per decision, so the hot
+paths talk to the driver directly: reads run in autocommit (one round trip, no BEGIN/ROLLBACK)
+and an append is two round trips (BEGIN + lock + version check, then INSERT + COMMIT), instead of
+seven statements compiled by SQLAlchemy each time.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import psycopg2
 import sqlalchemy as sa
-from psycopg2.extras import execute_values
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from adapters.postgres.engine import unavailable
-from adapters.postgres.tables import events
 from application.ports.event_store import NO_STREAM, NewEvent, RecordedEvent, WrongExpectedVersion
 from application.ports.event_store_rules import is_retry, prepare_batch
 
@@ -19,21 +25,20 @@ from application.ports.event_store_rules import is_retry, prepare_batch
 # they are assigned and a catch-up reader can never skip an event committed late.
 _APPEND_LOCK_KEY = 0x5B7C_0001
 
-
-_INSERT = (
-    "INSERT INTO events (stream_id, version, event_id, event_type, payload, metadata) VALUES %s"
+_COLUMNS = "global_position, stream_id, version, event_id, event_type, payload, metadata, recorded_at"
+_READ_STREAM = f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND version >= %s ORDER BY version"
+_READ_ALL = f"SELECT {_COLUMNS} FROM events WHERE global_position > %s ORDER BY global_position LIMIT %s"
+_VERSION = "SELECT max(version) FROM events WHERE stream_id = %s"
+_HEAD = "SELECT max(global_position) FROM events"
+# The lock comes first in its own statement: a statement's snapshot is taken when it starts, so the
+# version read by the next one sees every append committed before the lock was granted.
+_LOCK_THEN_STATE = (
+    "BEGIN; SELECT pg_advisory_xact_lock(%s); "
+    "SELECT (SELECT max(version) FROM events WHERE stream_id = %s), "
+    "ARRAY(SELECT ARRAY[event_id, stream_id] FROM events WHERE event_id = ANY(%s))"
 )
+_INSERT = "INSERT INTO events (stream_id, version, event_id, event_type, payload, metadata) VALUES "
 _ROW = "(%s, %s, %s, %s, %s::jsonb, %s::jsonb)"
-
-
-def _insert(conn: Connection, stream_id: str, current: int, prepared: Sequence[NewEvent]) -> None:
-    """psycopg2's execute_values: one statement per 1,000 rows, the fastest path it offers."""
-    rows = [
-        (stream_id, current + i + 1, e.event_id, e.event_type, _json(e.payload), _json(e.metadata))
-        for i, e in enumerate(prepared)
-    ]
-    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-        execute_values(cursor, _INSERT, rows, template=_ROW, page_size=1000)
 
 
 def _json(value: object) -> str:
@@ -46,85 +51,90 @@ class PostgresEventStore:
 
     def append(self, stream_id: str, events_: Sequence[NewEvent], expected_version: int | None) -> int:
         prepared = prepare_batch(stream_id, events_)
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_APPEND_LOCK_KEY)))
-                current = self._version(conn, stream_id)
-                if not prepared or is_retry(stream_id, prepared, self._stored(conn, prepared)):
-                    return current
-                if expected_version is not None and expected_version != current:
-                    raise WrongExpectedVersion(stream_id, expected_version, current)
-                _insert(conn, stream_id, current, prepared)
-                return current + len(prepared)
-        except (sa.exc.IntegrityError, psycopg2.IntegrityError) as exc:
-            # Only reachable if someone writes without the lock (another tool): same meaning.
-            raise WrongExpectedVersion(stream_id, expected_version or 0, self.stream_version(stream_id)) from exc
-        except (sa.exc.OperationalError, psycopg2.OperationalError) as exc:
-            raise unavailable(self._engine, exc) from None
+        with self._cursor() as cursor:
+            try:
+                current, stored_already = self._locked_version(cursor, stream_id, prepared)
+                if stored_already or (expected_version is not None and expected_version != current):
+                    cursor.execute("COMMIT")
+                else:
+                    rows = b",".join(
+                        cursor.mogrify(_ROW, (stream_id, current + i + 1, e.event_id, e.event_type,
+                                              _json(e.payload), _json(e.metadata)))
+                        for i, e in enumerate(prepared)
+                    )
+                    cursor.execute(_INSERT.encode() + rows + b"; COMMIT")
+                    return current + len(prepared)
+            except psycopg2.IntegrityError as exc:
+                # Only reachable if someone writes without the lock (another tool): same meaning.
+                cursor.execute("ROLLBACK")
+                raise WrongExpectedVersion(stream_id, expected_version or 0, self.stream_version(stream_id)) from exc
+            except BaseException:
+                if not cursor.connection.closed:
+                    cursor.execute("ROLLBACK")
+                raise
+        if stored_already:
+            return current  # a resent batch (or an empty one): nothing written
+        raise WrongExpectedVersion(stream_id, expected_version or 0, current)
+
+    @staticmethod
+    def _locked_version(cursor: Any, stream_id: str, prepared: Sequence[NewEvent]) -> tuple[int, bool]:
+        """The stream's version under the append lock, and whether there is nothing to write
+        (an empty batch, or one stored already)."""
+        cursor.execute(_LOCK_THEN_STATE, (_APPEND_LOCK_KEY, stream_id, [e.event_id for e in prepared]))
+        found, stored_pairs = cursor.fetchone()
+        stored = {event_id: stored_in for event_id, stored_in in stored_pairs}
+        return int(found or NO_STREAM), not prepared or is_retry(stream_id, prepared, stored)
 
     def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
-        query = (
-            sa.select(events)
-            .where(events.c.stream_id == stream_id, events.c.version >= from_version)
-            .order_by(events.c.version)
-        )
-        return self._fetch(query)
+        return self._fetch(_READ_STREAM, (stream_id, from_version))
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
-        query = (
-            sa.select(events)
-            .where(events.c.global_position > after_position)
-            .order_by(events.c.global_position)
-            .limit(limit)
-        )
-        return self._fetch(query)
+        return self._fetch(_READ_ALL, (after_position, limit))
 
     def stream_version(self, stream_id: str) -> int:
-        try:
-            with self._engine.connect() as conn:
-                return self._version(conn, stream_id)
-        except sa.exc.OperationalError as exc:
-            raise unavailable(self._engine, exc) from None
-
-    def head_position(self) -> int:
-        try:
-            with self._engine.connect() as conn:
-                head = conn.execute(sa.select(sa.func.max(events.c.global_position))).scalar()
-        except sa.exc.OperationalError as exc:
-            raise unavailable(self._engine, exc) from None
-        return int(head or 0)
-
-    @staticmethod
-    def _version(conn: Connection, stream_id: str) -> int:
-        found = conn.execute(
-            sa.select(sa.func.max(events.c.version)).where(events.c.stream_id == stream_id)
-        ).scalar()
+        with self._cursor() as cursor:
+            cursor.execute(_VERSION, (stream_id,))
+            found = cursor.fetchone()[0]
         return int(found or NO_STREAM)
 
-    @staticmethod
-    def _stored(conn: Connection, prepared: Sequence[NewEvent]) -> dict[str, str]:
-        ids = [e.event_id for e in prepared]
-        rows = conn.execute(
-            sa.select(events.c.event_id, events.c.stream_id).where(events.c.event_id.in_(ids))
-        ).all()
-        return {row.event_id: row.stream_id for row in rows}
+    def head_position(self) -> int:
+        with self._cursor() as cursor:
+            cursor.execute(_HEAD)
+            head = cursor.fetchone()[0]
+        return int(head or 0)
 
-    def _fetch(self, query: sa.Select[tuple[object, ...]]) -> list[RecordedEvent]:
+    def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[RecordedEvent]:
+        with self._cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return [
+            RecordedEvent(global_position=position, stream_id=stream, version=version, event_id=event_id,
+                          event_type=event_type, payload=payload, metadata=metadata, recorded_at=recorded_at)
+            for position, stream, version, event_id, event_type, payload, metadata, recorded_at in rows
+        ]
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A pooled connection in autocommit for the call (transactions are spelled out), then back
+        as the pool's other users expect it; a connection that broke is thrown away, not reused."""
         try:
-            with self._engine.connect() as conn:
-                rows = conn.execute(query).mappings().all()
+            fairy = self._engine.raw_connection()
         except sa.exc.OperationalError as exc:
             raise unavailable(self._engine, exc) from None
-        return [
-            RecordedEvent(
-                global_position=row["global_position"],
-                stream_id=row["stream_id"],
-                version=row["version"],
-                event_id=row["event_id"],
-                event_type=row["event_type"],
-                payload=row["payload"],
-                metadata=row["metadata"],
-                recorded_at=row["recorded_at"],
-            )
-            for row in rows
-        ]
+        driver = fairy.driver_connection
+        try:
+            driver.autocommit = True  # type: ignore[union-attr]
+            with driver.cursor() as cursor:  # type: ignore[union-attr]
+                yield cursor
+            driver.autocommit = False  # type: ignore[union-attr]
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            fairy.invalidate(exc)
+            raise unavailable(self._engine, exc) from None
+        except BaseException:
+            if driver is not None and not driver.closed:
+                driver.autocommit = False
+            else:
+                fairy.invalidate()
+            raise
+        finally:
+            fairy.close()
