@@ -22,10 +22,12 @@ def close_symbol(ledger: SubaccountLedger, book: SubaccountBook, venue: Subaccou
                  reason: str, at: datetime) -> None:
     """A reduce-only market order for one position; a refusal is recorded, then raised."""
     side = closing_side(direction)
-    book.place_order(Order(id=order_id, symbol=symbol, side=side, size=size, reduce_only=True), strategy_id, at)
+    first_send = book.place_order(Order(id=order_id, symbol=symbol, side=side, size=size, reduce_only=True),
+                                  strategy_id, at)
     ledger.save(book)
     try:
-        venue.market_order(MarketOrderRequest(order_id, symbol, side, size, max_slippage, reduce_only=True))
+        venue.market_order(MarketOrderRequest(order_id, symbol, side, size, max_slippage, reduce_only=True,
+                                              first_send=first_send))
     except OrderRejected as exc:
         book.reject_order(order_id, strategy_id, symbol, exc.reason, exc.code, at)
         ledger.save(book)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -64,27 +66,49 @@ class LiveTrader:
     max_slippage: float
     lookback: int | None = 1000
     """Closed bars shown to the strategy; None: every bar the feed holds (replays, parity)."""
+    parallel: int = 1
+    """Subaccounts decided at the same time. Above 1, one subaccount's round trips to the venue and
+    the database overlap another's work (a remote exchange, PostgreSQL); 1 decides them one after
+    another in the given order, which replays and parity tests rely on for the open-positions limit."""
     _opener: PositionOpener = field(init=False)
     _open_total: int = field(init=False, default=0)
     """Positions open across subaccounts, counted once per bar and kept up to date by this bar's orders."""
+    _slots: threading.Lock = field(init=False, default_factory=threading.Lock)
+    """Guards `_open_total`: a slot is taken before an entry is sent and given back if none opened."""
 
     def __post_init__(self) -> None:
+        if self.parallel < 1:
+            raise ValueError(f"parallel must be at least 1, got {self.parallel}")
         self._opener = PositionOpener(self.ledger, self.exchange, self.clock)
 
     def on_bar_close(self, strategies: Sequence[LiveStrategy], bar_time: datetime) -> list[Decision]:
-        """`bar_time` is the open time of the bar that just closed."""
-        decisions: list[Decision] = []
+        """`bar_time` is the open time of the bar that just closed. Strategies on one subaccount are
+        decided one after another, in the order given; decisions come back in that order too."""
         self._open_total = sum(len(self.ledger.load(n).positions) for n in self.exchange.subaccounts())
+        groups: dict[int, list[LiveStrategy]] = {}
         for strategy in strategies:
-            try:
-                decisions += self._decide(strategy, bar_time)
-            except Exception as exc:  # recorded as an event below, then the next strategy goes on
-                log.exception("decision failed", extra={"strategy_id": strategy.strategy_id})
-                book = self.ledger.load(strategy.subaccount)
-                book.decision_failed(strategy.strategy_id, bar_time, f"{type(exc).__name__}: {exc}", self.clock.now())
-                self.ledger.save(book)
-                decisions.append(Decision(strategy.strategy_id, "*", "failed", str(exc)))
-        return decisions
+            groups.setdefault(strategy.subaccount, []).append(strategy)
+        if self.parallel == 1 or len(groups) == 1:
+            done = [self._decide_all(group, bar_time) for group in groups.values()]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.parallel, len(groups)), thread_name_prefix="decide") as pool:
+                done = list(pool.map(lambda group: self._decide_all(group, bar_time), groups.values()))
+        by_strategy = {id(s): d for group, decided in zip(groups.values(), done, strict=True)
+                       for s, d in zip(group, decided, strict=True)}
+        return [decision for strategy in strategies for decision in by_strategy[id(strategy)]]
+
+    def _decide_all(self, group: Sequence[LiveStrategy], bar_time: datetime) -> list[list[Decision]]:
+        return [self._guarded(strategy, bar_time) for strategy in group]
+
+    def _guarded(self, strategy: LiveStrategy, bar_time: datetime) -> list[Decision]:
+        try:
+            return self._decide(strategy, bar_time)
+        except Exception as exc:  # recorded as an event below, then the next strategy goes on
+            log.exception("decision failed", extra={"strategy_id": strategy.strategy_id})
+            book = self.ledger.load(strategy.subaccount)
+            book.decision_failed(strategy.strategy_id, bar_time, f"{type(exc).__name__}: {exc}", self.clock.now())
+            self.ledger.save(book)
+            return [Decision(strategy.strategy_id, "*", "failed", str(exc))]
 
     # --- one strategy -----------------------------------------------------------------------
 
@@ -133,30 +157,47 @@ class LiveTrader:
         sign = 1.0 if side == "buy" else -1.0
         stop = None if sl_pct is None else price * (1 - sign * sl_pct)
         equity = venue.account().account_value
-        refusal = self._refusal(book, symbol, equity)
+        refusal = self._refusal(book, equity)
         size = 0.0 if refusal else self.risk.position_size(equity, price, stop, float(row["size"]))
         if refusal is None and size <= 0:
             refusal = f"no size: equity {equity:.2f}"
+        if refusal is None:
+            refusal = self._take_slot()
         if refusal is not None:
             book.refuse_signal(strategy.strategy_id, symbol, direction, bar_time, refusal, self.clock.now())
             self.ledger.save(book)
             return Decision(strategy.strategy_id, symbol, "refused", refusal)
-        result = self._opener.open(EntryRequest(
-            subaccount=strategy.subaccount, strategy_id=strategy.strategy_id, symbol=symbol, side=side, size=size,
-            bar_time=bar_time, max_slippage=self.max_slippage, stop_loss_pct=sl_pct, take_profit_pct=tp_pct), book)
+        opened = False
+        try:
+            result = self._opener.open(EntryRequest(
+                subaccount=strategy.subaccount, strategy_id=strategy.strategy_id, symbol=symbol, side=side,
+                size=size, bar_time=bar_time, max_slippage=self.max_slippage, stop_loss_pct=sl_pct,
+                take_profit_pct=tp_pct, reference_mid=price), book)
+            opened = result.status == "filled"
+        finally:
+            if not opened and symbol not in book.positions:
+                self._give_slot()
         if result.status == "rejected":
             return Decision(strategy.strategy_id, symbol, "rejected", result.reason or "")
-        if result.status == "filled":
-            self._open_total += 1
         return Decision(strategy.strategy_id, symbol, "entered", f"{result.filled_size} at {result.average_price}")
 
-    def _refusal(self, book: SubaccountBook, symbol: str, equity: float) -> str | None:
+    def _refusal(self, book: SubaccountBook, equity: float) -> str | None:
         if equity <= 0:
             return f"subaccount {book.subaccount} has no equity ({equity:.2f})"
-        if self._open_total >= self.risk.max_open_positions:
-            return f"{self._open_total} positions open; the limit is {self.risk.max_open_positions}"
         breach = None if book.last_snapshot is None else self.risk.snapshot_breach(book.last_snapshot)
         return None if breach is None else f"emergency stop: {breach}"
+
+    def _take_slot(self) -> str | None:
+        """One of `max_open_positions` for this entry, or why there is none left."""
+        with self._slots:
+            if self._open_total >= self.risk.max_open_positions:
+                return f"{self._open_total} positions open; the limit is {self.risk.max_open_positions}"
+            self._open_total += 1
+            return None
+
+    def _give_slot(self) -> None:
+        with self._slots:
+            self._open_total = max(0, self._open_total - 1)
 
     def _close(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, bar_time: datetime,
                intent: str) -> SubaccountBook:
@@ -172,7 +213,7 @@ class LiveTrader:
             except OrderRejected:
                 pass  # recorded by close_symbol; reconciliation adopts whatever the venue holds
             if symbol not in book.positions:
-                self._open_total = max(0, self._open_total - 1)
+                self._give_slot()
         self.ledger.save(book)
         return book
 

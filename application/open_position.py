@@ -48,6 +48,8 @@ class EntryRequest:
     stop_loss_pct: float | None = None
     """Instead of an absolute stop: a fraction of the entry fill price, as the backtester sets it."""
     take_profit_pct: float | None = None
+    reference_mid: float | None = None
+    """The mid the decision was sized on: the venue takes the slippage limit from it."""
 
     def levels(self, fill_price: float | None) -> tuple[float | None, float | None]:
         """The absolute stop and target; fractions apply to the fill price (known only after the fill)."""
@@ -87,12 +89,13 @@ class PositionOpener:
         if order_id in book.filled_orders:
             return EntryResult(order_id, "duplicate", reason="this entry was executed before")
         placed_at = self._clock.now()
-        book.place_order(order, request.strategy_id, placed_at)
+        first_send = book.place_order(order, request.strategy_id, placed_at)
         self._ledger.save(book)
         venue = self._exchange.subaccount(request.subaccount)
         try:
             ack = venue.market_order(MarketOrderRequest(order_id, request.symbol, request.side, request.size,
-                                                        request.max_slippage))
+                                                        request.max_slippage, first_send=first_send,
+                                                        reference_mid=request.reference_mid))
         except OrderRejected as exc:
             book.reject_order(order_id, request.strategy_id, request.symbol, exc.reason, exc.code, self._clock.now())
             self._ledger.save(book)

@@ -2,13 +2,14 @@
 
 For each bar the feed is given the bar that just closed and the new bar's opening price (as
 application/replay.py drives it), then t0 = time.perf_counter() and LiveTrader.on_bar_close(the
-10 strategies, bar time) runs: per strategy, closed bars from the feed, signals in the sandbox,
-the risk policy, and orders through the Exchange port (application/open_position.py). The
-venue's SubaccountExchange.market_order is wrapped: an order's latency is from t0 to the moment
-market_order returns its OrderAck. Measured are the entry orders (the position each strategy's
-signal asks for; on a reversal the closing order is acked before it), one per strategy, symbol
-and bar. The strategies are decided one after the other, so the k-th strategy's entry waits for
-the k-1 before it: the p99 is the last strategies' latency.
+10 strategies, bar time) runs:
+per strategy, closed bars from the feed, signals in the sandbox, the risk policy, and orders
+through the Exchange port (application/open_position.py). The venue's SubaccountExchange.market_order
+is wrapped: an order's latency is from t0 to the moment market_order returns its OrderAck. Measured
+are the entry orders (the position each strategy's signal asks for; on a reversal the closing order
+is acked before it), one per strategy, symbol and bar. Each venue runs once per `--parallel` value:
+1 decides the subaccounts one after the other (the k-th strategy waits for the k-1 before it), N
+decides N subaccounts on threads at once (LiveTrader.parallel, deployment.parallel_decisions).
 
 Strategies: 10 copies (different parameters) of a benchmark strategy that alternates long and
 short every bar, with ATR stop and target, so every bar of every strategy sends orders: a
@@ -20,9 +21,11 @@ code), or `--sandbox process` for the confined worker.
 Venues: (a) the paper adapter on the in-memory event store (the baseline for the ratios),
 (b) the paper adapter on PostgreSQL (SIXBTC_TEST_DATABASE_URL, else 127.0.0.1:5432, in a scratch
 database dropped afterwards; skipped when neither answers), (c) the real Hyperliquid adapter
-(HyperliquidExchange, the SDK) over HTTP to the fake Hyperliquid on 127.0.0.1 (tests/fakes), in
-this process, at the request budget `--hl-rps` (default 1000/s as the contract harness; the
-adapter's own default is 8/s); its mid follows the real candles. The subaccount books (the
+(HyperliquidExchange, the SDK) over HTTP to the fake Hyperliquid on 127.0.0.1 (tests/fakes), served
+from a process of its own (tests/fakes/hyperliquid_process.py; `--hl-in-process` for a thread of
+this one), once per `--hl-rtt-ms` value (default 0 and 20: every request answered that much later,
+a venue farther away), at the request budget `--hl-rps` (default 1000/s as the contract harness;
+the adapter's own default is 8/s); its mid follows the real candles. The subaccount books (the
 ledger) live on the venue's event store, on the in-memory one for Hyperliquid. No network.
 Counted too: event store calls and HTTP requests per bar; `--profile` prints cProfile's top.
 
@@ -230,39 +233,56 @@ def paper_rig(name: str, store: Any, clock: ManualClock, feed: MemoryLiveCandles
 
 
 @contextmanager
-def hyperliquid_rig(rps: float, first_prices: Mapping[str, float]) -> Iterator[Rig]:
+def hyperliquid_rig(rps: float, first_prices: Mapping[str, float], separate: bool, rtt_ms: float) -> Iterator[Rig]:
     """The fake Hyperliquid with 10 funded subaccounts and the SDK adapter against it (as
-    tests/contract/hyperliquid_harness.py builds them, which maps only 3)."""
+    tests/contract/hyperliquid_harness.py builds them, which maps only 3); `separate`: the fake
+    serves from a process of its own (tests/fakes/hyperliquid_process.py), as a remote venue would."""
     from eth_account import Account
 
     from adapters.clock.system import SystemClock
     from adapters.hyperliquid.exchange import HyperliquidExchange
-    from tests.contract.hyperliquid_harness import FAST, MASTER_KEY, StrictMillis
-    from tests.fakes.hyperliquid_exchange import FakeHyperliquidExchange
+    from tests.contract.hyperliquid_harness import FAST, MASTER_KEY
 
-    fake = FakeHyperliquidExchange(prices=dict(first_prices), fee_rate=FEE, slippage=SLIPPAGE,
-                                   now_ms=StrictMillis()).start()
-    try:
+    with ExitStack() as stack:
+        fake = stack.enter_context(_fake_hyperliquid(dict(first_prices), separate, rtt_ms))
         master = Account.from_key(MASTER_KEY).address.lower()
         fake.add_master(master)
         addresses = {n: "0x" + f"{0xa0 + n:02x}" * 20 for n in range(1, STRATEGIES + 1)}
         for address in addresses.values():
             fake.add_subaccount(master, address, CAPITAL)
-        venue = HyperliquidExchange(fake.url, MASTER_KEY, addresses, timeout_s=2.0, retries=3, backoff=FAST,
+        venue = HyperliquidExchange(fake.url(), MASTER_KEY, addresses, timeout_s=2.0, retries=3, backoff=FAST,
                                     requests_per_second=rps)
 
         def show(symbol: str, _: datetime, o: float, h: float, low: float, c: float) -> None:
-            for price in dict.fromkeys((o, h, low, c)):  # the fake fires the triggers crossed on the way
-                fake.set_mid(symbol, price)
+            fake.set_mids(symbol, list(dict.fromkeys((o, h, low, c))))  # the fake fires the triggers crossed
 
         def requests() -> Counter[str]:
-            return Counter(fake.inspect(lambda _: fake.info_requests + Counter(
-                {f"/exchange {kind}": n for kind, n in fake.exchange_requests.items()})))
+            return Counter(fake.requests())
 
-        yield Rig(f"Hyperliquid SDK adapter, fake over HTTP, {rps:g} req/s", venue,
+        where = "its own process" if separate else "this process"
+        yield Rig(f"Hyperliquid SDK adapter, fake in {where}, {rtt_ms:g} ms round trip", venue,
                   CountingStore(InMemoryEventStore()), SystemClock(), show, requests)  # run_venue closes the adapter
+
+
+@contextmanager
+def _fake_hyperliquid(prices: dict[str, float], separate: bool, rtt_ms: float) -> Iterator[Any]:
+    if separate:
+        from tests.fakes import hyperliquid_process
+
+        manager, handle = hyperliquid_process.start(prices, FEE, SLIPPAGE, rtt_ms)
+        try:
+            yield handle
+        finally:
+            handle.stop()
+            manager.shutdown()
+        return
+    from tests.fakes.hyperliquid_process import FakeHandle
+
+    handle = FakeHandle(prices, FEE, SLIPPAGE, rtt_ms)
+    try:
+        yield handle
     finally:
-        fake.stop()
+        handle.stop()
 
 
 @contextmanager
@@ -311,7 +331,7 @@ def load(symbols: Sequence[str], bars: int) -> dict[str, pd.DataFrame]:
 
 
 def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame], lookback: int, warmup: int,
-             feed: MemoryLiveCandles, profile: bool) -> Result:
+             feed: MemoryLiveCandles, profile: bool, parallel: int) -> Result:
     """Drives the bars after the first `lookback` (history) through the live loop as replay.py does."""
     acks = Acks()
     timed = TimedExchange(rig.exchange, acks)
@@ -335,8 +355,8 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
     risk = RiskPolicy(max_drawdown=0.99, max_daily_loss=0.99, max_position_size=0.2,
                       max_open_positions=STRATEGIES * len(symbols))
     trader = LiveTrader(timed_sandbox, feed, ledger, timed, rig.clock, risk, symbols, max_slippage=MAX_SLIPPAGE,
-                        lookback=lookback)
-    result = Result(rig.name)
+                        lookback=lookback, parallel=parallel)
+    result = Result(f"{rig.name}, " + ("in turn" if parallel == 1 else f"{parallel} at once"))
     slot_of = {s.subaccount: k for k, s in enumerate(live, start=1)}
     previous = next(iter(candles.values())).index[lookback - 1]
     profiler = cProfile.Profile() if profile else None
@@ -398,13 +418,13 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
 
 
 def run_venue(build: Callable[[MemoryLiveCandles, ManualClock], Rig], sandbox: StrategySandbox,
-              candles: dict[str, pd.DataFrame], args: argparse.Namespace, profile: bool) -> Result:
+              candles: dict[str, pd.DataFrame], args: argparse.Namespace, profile: bool, parallel: int) -> Result:
     start = next(iter(candles.values())).index[0].to_pydatetime()
     clock = ManualClock(start)
     feed = MemoryLiveCandles(clock=clock)
     rig = build(feed, clock)
     try:
-        return run_loop(rig, sandbox, candles, args.lookback, args.warmup, feed, profile)
+        return run_loop(rig, sandbox, candles, args.lookback, args.warmup, feed, profile, parallel)
     finally:
         rig.exchange.close()
 
@@ -424,6 +444,12 @@ def main() -> None:
                         help="the Hyperliquid adapter's request budget (its default is 8 req/s)")
     parser.add_argument("--skip", default="", help="comma-separated venues to leave out: memory, postgres, hl")
     parser.add_argument("--profile", action="store_true", help="print the top of cProfile per venue")
+    parser.add_argument("--parallel", default="1,10",
+                        help="comma-separated LiveTrader.parallel values, each venue run once per value")
+    parser.add_argument("--hl-rtt-ms", default="0,20",
+                        help="comma-separated round trips (ms) the fake Hyperliquid adds to every request")
+    parser.add_argument("--hl-in-process", action="store_true",
+                        help="serve the fake Hyperliquid from a thread of this process instead of its own process")
     args = parser.parse_args()
     if not OHLCV.is_dir():
         raise SystemExit(f"real candles not found at {OHLCV}")
@@ -432,6 +458,9 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"symbols must be among {sorted(INSTRUMENTS)}, got {sorted(unknown)}")
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    parallels = [int(p) for p in args.parallel.split(",") if p.strip()]
+    if not parallels or min(parallels) < 1:
+        raise SystemExit(f"--parallel needs values of at least 1, got {args.parallel!r}")
     args.load_start = os.getloadavg()[0]
 
     candles = load(symbols, args.lookback + args.warmup + args.bars)
@@ -449,21 +478,23 @@ def main() -> None:
 
             sandbox = InProcessSandbox()
         gc.collect()
-        if "memory" not in skip:
-            results.append(run_venue(lambda feed, clock: paper_rig(MEMORY, InMemoryEventStore(), clock, feed),
-                                     sandbox, candles, args, args.profile))
-        if "postgres" not in skip:
-            with postgres_store() as found:
-                if found is None:
-                    notes.append("paper adapter on PostgreSQL: skipped, nothing answers on 127.0.0.1:5432 and "
-                                 "SIXBTC_TEST_DATABASE_URL is unset")
-                else:
-                    results.append(run_venue(lambda feed, clock: paper_rig("paper adapter, PostgreSQL store", found,
-                                                                           clock, feed),
-                                             sandbox, candles, args, args.profile))
-        if "hl" not in skip:
-            with hyperliquid_rig(args.hl_rps, first_prices) as rig:
-                results.append(run_venue(lambda feed, clock: rig, sandbox, candles, args, args.profile))
+        for parallel in parallels:
+            if "memory" not in skip:
+                results.append(run_venue(lambda feed, clock: paper_rig(MEMORY, InMemoryEventStore(), clock, feed),
+                                         sandbox, candles, args, args.profile, parallel))
+            if "postgres" not in skip:
+                with postgres_store() as found:
+                    if found is None:
+                        notes.append("paper adapter on PostgreSQL: skipped, nothing answers on 127.0.0.1:5432 and "
+                                     "SIXBTC_TEST_DATABASE_URL is unset")
+                    else:
+                        results.append(run_venue(lambda feed, clock: paper_rig(
+                            "paper adapter, PostgreSQL store", found, clock, feed), sandbox, candles, args,
+                            args.profile, parallel))
+            for rtt_ms in ([] if "hl" in skip else [float(r) for r in args.hl_rtt_ms.split(",") if r.strip()]):
+                with hyperliquid_rig(args.hl_rps, first_prices, not args.hl_in_process, rtt_ms) as rig:
+                    results.append(run_venue(lambda feed, clock: rig, sandbox, candles, args, args.profile,
+                                             parallel))
 
     report(results, notes, candles, symbols, args)
 
@@ -485,12 +516,13 @@ def report(results: list[Result], notes: list[str], candles: dict[str, pd.DataFr
         markup=False)
     console.print("Measured: t0 = perf_counter() once the closed bar and the new bar's open are in the feed and the "
                   f"venue, then LiveTrader.on_bar_close(the {STRATEGIES} strategies); an entry order's latency is t0 "
-                  "-> SubaccountExchange.market_order returning its OrderAck. Strategies are decided one after the "
-                  "other, so the k-th waits for the k-1 before it.", markup=False)
+                  "-> SubaccountExchange.market_order returning its OrderAck. 'in turn': the subaccounts are decided "
+                  "one after the other (LiveTrader.parallel = 1), so the k-th waits for the k-1 before it; 'N at "
+                  "once': N subaccounts on threads, their venue and database round trips overlapping.", markup=False)
     if not results:
         raise SystemExit("every venue was skipped")
     baseline = results[0]
-    against = "paper in-memory" if baseline.name == MEMORY else baseline.name
+    against = "paper in-memory" if baseline.name.startswith(MEMORY) else baseline.name
     table = Table(title="bench/live_loop.py: candle close -> entry order acknowledged (every number measured in "
                         "this run)")
     for column in ("", "orders", "median ms", "p95 ms", "p99 ms", "max ms", "p99 / 50 ms target",
@@ -541,7 +573,7 @@ def report(results: list[Result], notes: list[str], candles: dict[str, pd.DataFr
         console.print(note, markup=False)
     console.print(f"Load average (1 min) at the start {args.load_start:.2f}, at the end {os.getloadavg()[0]:.2f}, on "
                   f"{os.cpu_count()} CPUs: latency percentiles move with what else the machine runs. The fake "
-                  "Hyperliquid serves from a thread of this process, with no network delay.", markup=False)
+                  "Hyperliquid has no network delay.", markup=False)
     for result in results:
         if result.profile:
             console.print(f"\n--- cProfile, {result.name} (timed bars only) ---", markup=False)

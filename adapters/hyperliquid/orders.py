@@ -44,12 +44,14 @@ class HyperliquidOrders:
         self._final: dict[str, OrderAck] = {}
         self._lock = threading.Lock()
 
-    def place(self, cloid: str, build: Callable[[], OrderRequest]) -> OrderAck:
+    def place(self, cloid: str, build: Callable[[], OrderRequest], *, first_send: bool = False) -> OrderAck:
         """The ack of the order with this cloid, sending `build()` only if the venue does not have it.
 
-        Raises OrderRejected when the venue refused it (now or on an earlier attempt)."""
+        `first_send`: the caller vouches the cloid was never sent, so the venue is not asked first;
+        a failure after sending is still resolved by asking. Raises OrderRejected when the venue
+        refused it (now or on an earlier attempt)."""
         with self._lock:
-            known = self._known(cloid, strict=True)
+            known = self._final.get(cloid) if first_send else self._known(cloid, strict=True)
             if known is not None:
                 return known
             request = build()

@@ -10,6 +10,7 @@ stop/take-profit market order whose limit is the trigger -/+ its max_slippage.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -103,14 +104,17 @@ class HyperliquidSubaccount:
         inst, size = self._checked(request.client_order_id, request.symbol, request.side, request.size)
         _slippage(request.max_slippage)
         is_buy = request.side == "buy"
+        reference = request.reference_mid
+        if reference is not None and not (math.isfinite(reference) and reference > 0):
+            raise InvalidOrder(f"reference_mid must be a positive price, got {request.reference_mid!r}")
 
         def build() -> OrderRequest:
-            mid = self.mid_price(request.symbol)
+            mid = request.reference_mid if request.reference_mid is not None else self.mid_price(request.symbol)
             price = inst.round_price(mid * (1 + request.max_slippage if is_buy else 1 - request.max_slippage))
             return {"coin": request.symbol, "is_buy": is_buy, "sz": size, "limit_px": price,
                     "order_type": {"limit": {"tif": "Ioc"}}, "reduce_only": request.reduce_only,
                     "cloid": Cloid.from_str(request.client_order_id)}
-        return self._orders.place(request.client_order_id, build)
+        return self._orders.place(request.client_order_id, build, first_send=request.first_send)
 
     def trigger_order(self, request: TriggerOrderRequest) -> OrderAck:
         inst, size = self._checked(request.client_order_id, request.symbol, request.side, request.size)

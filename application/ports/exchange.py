@@ -103,6 +103,12 @@ class MarketOrderRequest:
     max_slippage: float
     """Worst acceptable price as a fraction away from the mid (0.005 = 0.5%)."""
     reduce_only: bool = False
+    first_send: bool = False
+    """True only when the caller recorded this id just now and never sent it before (no crash or
+    retry in between): a venue that checks for an earlier copy before sending may skip that round
+    trip. When in doubt, False: the check is what makes a resend safe."""
+    reference_mid: float | None = None
+    """The mid the caller has just read; the slippage limit is taken from it instead of asking again."""
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,44 @@ def test_a_lost_reply_after_the_venue_accepted_is_one_order_and_one_fill(harness
     assert len(order_wires(harness, ONE)) == 1
 
 
+def _info_requests(harness: HyperliquidHarness) -> dict[str, int]:
+    return dict(harness.fake.inspect(lambda _: dict(harness.fake.info_requests)))
+
+
+def test_a_first_send_skips_the_status_check_and_a_given_mid_skips_the_price_request(
+        harness: HyperliquidHarness, sub: SubaccountExchange) -> None:
+    buy(sub, tag="warm")  # instruments and the first mid are cached by now
+    before = _info_requests(harness)
+    ack = sub.market_order(MarketOrderRequest(client_order_id("it", "first"), "BTC", "buy", 0.01, 0.01,
+                                              first_send=True, reference_mid=60000.0))
+    assert ack.status == "filled"
+    after = _info_requests(harness)
+    assert after.get("orderStatus", 0) == before.get("orderStatus", 0), "no status check for a first send"
+    assert after.get("allMids", 0) == before.get("allMids", 0), "the mid given was used"
+    [wire] = [w for w in order_wires(harness, ONE) if w.get("c") == client_order_id("it", "first")]
+    assert float(str(wire["p"])) == pytest.approx(60000.0 * 1.01, rel=1e-4), "limit from the mid given"
+    again = sub.market_order(MarketOrderRequest(client_order_id("it", "first"), "BTC", "buy", 0.01, 0.01))
+    assert again == ack and len(harness.fake.fills(ONE)) == 2, "a resend is checked first and never doubles"
+
+
+def test_a_first_send_whose_reply_is_lost_is_still_recovered_by_asking(harness: HyperliquidHarness,
+                                                                       sub: SubaccountExchange) -> None:
+    harness.fake.lose_reply()
+    ack = sub.market_order(MarketOrderRequest(client_order_id("it", "lost-first"), "BTC", "buy", 0.01, 0.01,
+                                              first_send=True))
+    assert ack.status == "filled" and len(harness.fake.fills(ONE)) == 1
+    assert len(order_wires(harness, ONE)) == 1
+
+
+@pytest.mark.parametrize("mid", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_reference_mid_that_is_not_a_price_is_refused_before_anything_is_sent(
+        harness: HyperliquidHarness, sub: SubaccountExchange, mid: float) -> None:
+    with pytest.raises(InvalidOrder, match="reference_mid"):
+        sub.market_order(MarketOrderRequest(client_order_id("it", "bad-mid"), "BTC", "buy", 0.01, 0.01,
+                                            reference_mid=mid))
+    assert order_wires(harness, ONE) == []
+
+
 def test_a_reply_held_until_the_timeout_is_recovered_the_same_way(harness: HyperliquidHarness,
                                                                   sub: SubaccountExchange) -> None:
     harness.fake.lose_reply(hang=True)
