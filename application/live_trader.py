@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -34,6 +34,7 @@ from domain.subaccount_book import SubaccountBook
 from domain.trading import Side
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,46 +83,67 @@ class LiveTrader:
         self._opener = PositionOpener(self.ledger, self.exchange, self.clock)
 
     def on_bar_close(self, strategies: Sequence[LiveStrategy], bar_time: datetime) -> list[Decision]:
-        """`bar_time` is the open time of the bar that just closed. Strategies on one subaccount are
-        decided one after another, in the order given; decisions come back in that order too."""
+        """`bar_time` is the open time of the bar that just closed. Decisions come back in the order given.
+
+        Signals first, for every strategy, then orders. The orders of several subaccounts go out at
+        once only when this bar's new entries all fit under the open-positions limit; when they
+        compete for the last slots, the strategies act one after another in the order given, so
+        which entries get a slot never depends on which venue answered first.
+        """
         self._open_total = sum(len(self.ledger.load(n).positions) for n in self.exchange.subaccounts())
         groups: dict[int, list[LiveStrategy]] = {}
         for strategy in strategies:
             groups.setdefault(strategy.subaccount, []).append(strategy)
-        if self.parallel == 1 or len(groups) == 1:
-            done = [self._decide_all(group, bar_time) for group in groups.values()]
+        prepared = self._each(groups, lambda s: self._guarded(
+            s, bar_time, lambda: self._prepare(s, bar_time), lambda failed: _Prepared(s, None, {}, [failed])))
+        entries = sum(p.new_entries for p in prepared.values())
+        at_once = self._open_total + entries <= self.risk.max_open_positions
+        acted = self._each(groups, lambda s: self._guarded(
+            s, bar_time, lambda: self._act_all(prepared[id(s)], bar_time), lambda failed: [failed]), at_once=at_once)
+        return [decision for strategy in strategies for decision in acted[id(strategy)]]
+
+    def _each(self, groups: Mapping[int, Sequence[LiveStrategy]], work: Callable[[LiveStrategy], T],
+              at_once: bool = True) -> dict[int, T]:
+        """`work` for every strategy, keyed by id(strategy): one subaccount's strategies in turn,
+        subaccounts on `parallel` threads when at_once."""
+        def group_work(group: Sequence[LiveStrategy]) -> list[tuple[int, T]]:
+            return [(id(strategy), work(strategy)) for strategy in group]
+        if self.parallel == 1 or len(groups) == 1 or not at_once:
+            done = [group_work(group) for group in groups.values()]
         else:
             with ThreadPoolExecutor(max_workers=min(self.parallel, len(groups)), thread_name_prefix="decide") as pool:
-                done = list(pool.map(lambda group: self._decide_all(group, bar_time), groups.values()))
-        by_strategy = {id(s): d for group, decided in zip(groups.values(), done, strict=True)
-                       for s, d in zip(group, decided, strict=True)}
-        return [decision for strategy in strategies for decision in by_strategy[id(strategy)]]
+                done = list(pool.map(group_work, groups.values()))
+        return {key: value for pairs in done for key, value in pairs}
 
-    def _decide_all(self, group: Sequence[LiveStrategy], bar_time: datetime) -> list[list[Decision]]:
-        return [self._guarded(strategy, bar_time) for strategy in group]
-
-    def _guarded(self, strategy: LiveStrategy, bar_time: datetime) -> list[Decision]:
+    def _guarded(self, strategy: LiveStrategy, bar_time: datetime, work: Callable[[], T],
+                 failed: Callable[[Decision], T]) -> T:
         try:
-            return self._decide(strategy, bar_time)
+            return work()
         except Exception as exc:  # recorded as an event below, then the next strategy goes on
             log.exception("decision failed", extra={"strategy_id": strategy.strategy_id})
             book = self.ledger.load(strategy.subaccount)
             book.decision_failed(strategy.strategy_id, bar_time, f"{type(exc).__name__}: {exc}", self.clock.now())
             self.ledger.save(book)
-            return [Decision(strategy.strategy_id, "*", "failed", str(exc))]
+            return failed(Decision(strategy.strategy_id, "*", "failed", str(exc)))
 
     # --- one strategy -----------------------------------------------------------------------
 
-    def _decide(self, strategy: LiveStrategy, bar_time: datetime) -> list[Decision]:
+    def _prepare(self, strategy: LiveStrategy, bar_time: datetime) -> _Prepared:
         frames = {s: self._closed_bars(s, strategy.timeframe, bar_time) for s in self.symbols}
         frames = {s: f for s, f in frames.items() if len(f) and f.index[-1] == pd.Timestamp(bar_time)}
         if not frames:
-            return []
+            return _Prepared(strategy, None, {}, [])
         signals = self.sandbox.signals(strategy.code, strategy.strategy_id, strategy.params, frames)
         book = self.ledger.load(strategy.subaccount)
         if book_fired_triggers(book, self.exchange.subaccount(strategy.subaccount), pd.Timestamp(bar_time)):
             self.ledger.save(book)  # a stop the venue fired since the last bar: the position is gone
-        return [self._act(book, strategy, symbol, signals[symbol].iloc[-1], bar_time) for symbol in sorted(frames)]
+        return _Prepared(strategy, book, {symbol: signals[symbol].iloc[-1] for symbol in sorted(frames)}, [])
+
+    def _act_all(self, prepared: _Prepared, bar_time: datetime) -> list[Decision]:
+        if prepared.book is None:
+            return prepared.decisions
+        return [self._act(prepared.book, prepared.strategy, symbol, row, bar_time)
+                for symbol, row in prepared.rows.items()]
 
     def _closed_bars(self, symbol: str, timeframe: str, bar_time: datetime) -> pd.DataFrame:
         lookback = (self.lookback or 10**7) + 2
@@ -132,7 +154,7 @@ class LiveTrader:
     def _act(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, row: pd.Series,
              bar_time: datetime) -> Decision:
         held = book.positions.get(symbol)
-        wanted = "long" if bool(row["long_entry"]) else "short" if bool(row["short_entry"]) else None
+        wanted = _wanted(row)
         if wanted is None:
             if bool(row["exit"]) and held is not None:
                 self._close(book, strategy, symbol, bar_time, "exit")
@@ -216,6 +238,28 @@ class LiveTrader:
                 self._give_slot()
         self.ledger.save(book)
         return book
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A strategy's signals for the bar that closed, before any order: its book, and the last row
+    per symbol (or the decisions already made, when there is nothing to act on)."""
+
+    strategy: LiveStrategy
+    book: SubaccountBook | None
+    rows: dict[str, pd.Series]
+    decisions: list[Decision]
+
+    @property
+    def new_entries(self) -> int:
+        """Positions this strategy may open on symbols it holds nothing on (a reversal keeps its slot)."""
+        if self.book is None:
+            return 0
+        return sum(1 for symbol, row in self.rows.items() if _wanted(row) and symbol not in self.book.positions)
+
+
+def _wanted(row: pd.Series) -> str | None:
+    return "long" if bool(row["long_entry"]) else "short" if bool(row["short_entry"]) else None
 
 
 def _fraction(value: Any) -> float | None:

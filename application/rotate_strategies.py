@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from application.deploy_strategies import SubaccountManager
+from application.live_performance import live_performance
 from application.ports.read_models import ReadModelStore
 from domain.lifecycle import StrategyStatus
 from domain.risk import RiskPolicy
@@ -46,30 +48,20 @@ class StrategyRotation:
             outcomes.append(self._review(row))
         return outcomes
 
-    def _review(self, row: dict[str, object]) -> RotationOutcome:
-        strategy_id = str(row["strategy_id"])
-        backtest = self._backtest_expectancy(row)
-        trades = self._read_models.rows("live_trades", {"strategy_id": strategy_id})
-        returns = [float(t["pnl"]) / (float(t["entry_price"]) * float(t["size"])) for t in trades
-                   if float(t["entry_price"]) * float(t["size"]) > 0]
-        live = sum(returns) / len(returns) if returns else None
-        if live is None or backtest is None or not self._risk.is_degraded(live, backtest, len(returns)):
-            return RotationOutcome(strategy_id, "kept", live, backtest, len(returns))
-        reason = (f"live expectancy {live:.4%} over {len(returns)} trades is below the backtest's {backtest:.4%} "
+    def _review(self, row: dict[str, Any]) -> RotationOutcome:
+        performance = live_performance(self._read_models, row)
+        strategy_id, trades = performance.strategy_id, performance.live_trades
+        live, backtest = performance.live_expectancy, performance.backtest_expectancy
+        if live is None or backtest is None or not self._risk.is_degraded(live, backtest, trades):
+            return RotationOutcome(strategy_id, "kept", live, backtest, trades)
+        reason = (f"live expectancy {live:.4%} over {trades} trades is below the backtest's {backtest:.4%} "
                   f"by more than {self._risk.strategy_degradation:.0%} of it")
         replacement = self._next_best()
         if replacement is None:
             self._manager.stop(strategy_id, f"degraded: {reason}; no SELECTED strategy to replace it")
-            return RotationOutcome(strategy_id, "stopped", live, backtest, len(returns), None, reason)
+            return RotationOutcome(strategy_id, "stopped", live, backtest, trades, None, reason)
         self._manager.rotate(strategy_id, replacement, f"degraded: {reason}")
-        return RotationOutcome(strategy_id, "rotated", live, backtest, len(returns), replacement, reason)
-
-    def _backtest_expectancy(self, row: dict[str, object]) -> float | None:
-        backtest_id = row.get("latest_backtest_id")
-        if not backtest_id:
-            return None
-        found = self._read_models.rows("backtest_results", {"backtest_id": backtest_id})
-        return float(found[0]["expectancy"]) if found else None
+        return RotationOutcome(strategy_id, "rotated", live, backtest, trades, replacement, reason)
 
     def _next_best(self) -> str | None:
         ranked = self._manager.selected()

@@ -26,6 +26,7 @@ from application.live_trader import LiveTrader
 from application.open_position import PositionOpener
 from application.ports.backtest_engine import BacktestEngine
 from application.ports.strategy_sandbox import StrategySandbox
+from application.projections.live_stats import LiveStats
 from application.projections.read_models import ALL_PROJECTIONS
 from application.projections.runner import ProjectionRunner
 from application.reconcile_subaccount import Reconciler
@@ -38,8 +39,10 @@ from application.validation_jobs import ValidationJobs
 from application.validation_policy import ValidationPolicy
 from domain.backtest import Costs
 from domain.risk import RiskPolicy
-from entrypoints import execution, generation, market_data, pipeline
+from entrypoints import execution, generation, market_data, notifications, pipeline
 from entrypoints.database import open_database
+from entrypoints.metrics import collector_registry
+from entrypoints.runtime import ProcessRuntime
 from entrypoints.settings import Settings
 
 
@@ -157,6 +160,12 @@ class Container(containers.DeclarativeContainer):
     live_candles = providers.Resource(market_data.live_candles, settings, clock)
     symbol_universe = providers.Factory(market_data.symbol_universe, settings, binance_history)
 
+    # Monitoring: what this process runs (the live loop attaches its feed and scheduler), the log's
+    # running counts, and one Prometheus registry per container (entrypoints/metrics.py).
+    runtime = providers.Singleton(ProcessRuntime)
+    live_stats = providers.Singleton(LiveStats, event_store)
+    metrics_registry = providers.Singleton(collector_registry, live_stats, read_models, runtime, clock)
+
     # Execution. Paper unless the entrypoint overrides live_requested (`--live`) AND the config and
     # the environment agree (entrypoints/execution.py); the feed and the instruments are passed as
     # providers so that paper builds them only when first needed and live never builds them.
@@ -184,7 +193,13 @@ class Container(containers.DeclarativeContainer):
     live_trader = providers.Factory(
         LiveTrader, sandbox=strategy_sandbox, candles=live_candles, ledger=subaccount_ledger, exchange=exchange,
         clock=clock, risk=risk_policy, symbols=providers.Callable(lambda s: tuple(s.trading.symbols), settings),
-        max_slippage=max_slippage,
+        max_slippage=max_slippage, parallel=settings.provided.deployment.parallel_decisions,
+    )
+
+    # Notifications: one target per enabled section of monitoring.notifications (none when off).
+    notification_targets = providers.Singleton(notifications.notification_targets, settings)
+    event_notifications = providers.Singleton(
+        notifications.event_notifications, settings, event_store, read_models, clock, notification_targets,
     )
 
 

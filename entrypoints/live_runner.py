@@ -24,6 +24,7 @@ from application.live_session import LiveSession, ShutdownPolicy
 from application.live_trader import LiveStrategy
 from application.ports.read_models import ReadModelStore
 from domain.candles import timeframe_delta
+from entrypoints.job_timings import JobTimings
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,9 @@ def shutdown_policy(cancel_orders: bool, close_positions: bool) -> ShutdownPolic
 
 class LiveRunner:
     def __init__(self, session: LiveSession, timeframes: Sequence[str], *, grace_seconds: int,
-                 check_minutes: float, catch_up: Callable[[], object], rotation_hours: float | None = None) -> None:
+                 check_minutes: float, catch_up: Callable[[], object], rotation_hours: float | None = None,
+                 timings: JobTimings | None = None, notify: Callable[[], object] | None = None,
+                 notify_seconds: float = 5.0) -> None:
         unknown = sorted(set(timeframes) - set(CRON))
         if unknown:
             raise ValueError(f"no candle-close schedule for timeframes {unknown}; known: {sorted(CRON)}")
@@ -61,10 +64,18 @@ class LiveRunner:
         self._check_minutes = check_minutes
         self._rotation_hours = rotation_hours
         self._catch_up = catch_up
+        self._notify = notify
+        self._notify_seconds = notify_seconds
         self.misfires = 0
         self.errors = 0
         self.iterations = 0
+        self.timings = timings or JobTimings()
         self._scheduler: BackgroundScheduler | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler takes jobs now: false before the first reconciliation is done and after a stop."""
+        return self._scheduler is not None and bool(self._scheduler.running)
 
     def run(self, stop: threading.Event) -> None:
         """Until `stop` is set; reconciles before the first decision."""
@@ -91,16 +102,24 @@ class LiveRunner:
         scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "max_instances": 1, "coalesce": True, "misfire_grace_time": max(5, 60 - self._grace)})
         for timeframe in self._timeframes:
-            scheduler.add_job(self._close, CronTrigger(timezone=UTC, second=str(self._grace), **CRON[timeframe]),
-                              args=[timeframe], id=f"close-{timeframe}", name=f"decide on {timeframe} closes")
-        scheduler.add_job(self._check, IntervalTrigger(minutes=self._check_minutes, timezone=UTC), id="snapshots",
-                          name="snapshots and emergency limits")
+            self._add(scheduler, f"close-{timeframe}", self._close, f"decide on {timeframe} closes",
+                      CronTrigger(timezone=UTC, second=str(self._grace), **CRON[timeframe]), args=[timeframe])
+        self._add(scheduler, "snapshots", self._check, "snapshots and emergency limits",
+                  IntervalTrigger(minutes=self._check_minutes, timezone=UTC))
         if self._rotation_hours:
-            scheduler.add_job(self._rotate, IntervalTrigger(hours=self._rotation_hours, timezone=UTC), id="rotation",
-                              name="rotate degraded strategies")
+            self._add(scheduler, "rotation", self._rotate, "rotate degraded strategies",
+                      IntervalTrigger(hours=self._rotation_hours, timezone=UTC))
+        if self._notify is not None:
+            self._add(scheduler, "notifications", self._notify_events, "notify new events",
+                      IntervalTrigger(seconds=self._notify_seconds, timezone=UTC))
         scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         self._scheduler = scheduler
         return scheduler
+
+    def _add(self, scheduler: BackgroundScheduler, job_id: str, action: Callable[..., None], name: str,
+             trigger: CronTrigger | IntervalTrigger, args: list[Any] | None = None) -> None:
+        """Every job runs timed, under its id (entrypoints/job_timings.py)."""
+        scheduler.add_job(self.timings.timed(job_id, action), trigger, args=args, id=job_id, name=name)
 
     def _close(self, timeframe: str) -> None:
         decisions = self._session.on_candle_close(timeframe)
@@ -117,6 +136,10 @@ class LiveRunner:
         for outcome in stopped:
             log.warning("emergency stop", extra={"subaccount": outcome.subaccount, "reason": outcome.reason})
 
+    def _notify_events(self) -> None:
+        if self._notify is not None:
+            self._notify()
+
     def _rotate(self) -> None:
         outcomes = self._session.rotate()
         self._catch_up()
@@ -131,4 +154,5 @@ class LiveRunner:
             log.error("scheduled job failed", extra={"job": event.job_id, "error": repr(event.exception)})
         else:
             self.misfires += 1
+            self.timings.missed(str(getattr(event, "job_id", "unknown")))
             log.warning("scheduled run missed", extra={"job": getattr(event, "job_id", None)})

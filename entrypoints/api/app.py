@@ -6,7 +6,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from application.ports.event_store import EventStoreUnavailable
@@ -17,13 +17,20 @@ from entrypoints.api import (
     emergency_stops,
     generation,
     health,
+    operations,
     pipeline_runs,
     strategies,
     subaccounts,
+    ui,
     validations,
 )
+from entrypoints.api.input_rules import refuse_nul
+from entrypoints.api.openapi_docs import document_api
 from entrypoints.api.problems import add_execution_handlers, problem
+from entrypoints.api.request_problems import add_request_handlers
+from entrypoints.api.security import ApiAccess, ApiKeys, guard
 from entrypoints.container import Container
+from entrypoints.secret_registry import register_secrets
 from entrypoints.version import VERSION
 
 
@@ -53,10 +60,16 @@ def create_app(container: Container, *, follow_projections: bool = True) -> Fast
         description="AI strategy factory for crypto perpetual futures: strategies, results, health, and "
                     "deployment to Hyperliquid subaccounts (paper unless the server was started with --live).",
         lifespan=lifespan,
+        dependencies=[Depends(guard), Depends(refuse_nul)],  # every route, however added
     )
+    register_secrets(container.settings(), container.environ())
+    reads_need_key = container.settings().monitoring.api.require_key_for_reads
+    app.state.api_access = ApiAccess(ApiKeys.from_environ(container.environ()), reads_need_key)
+    document_api(app, reads_need_key)
     app.state.container = container
     app.state.execution_lock = threading.Lock()
     app.include_router(health.router)
+    app.include_router(operations.router)
     app.include_router(generation.router)
     app.include_router(strategies.router)
     app.include_router(backtests.router)
@@ -65,7 +78,9 @@ def create_app(container: Container, *, follow_projections: bool = True) -> Fast
     app.include_router(deployments.router)
     app.include_router(emergency_stops.router)
     app.include_router(subaccounts.router)
+    app.include_router(ui.router)
     add_execution_handlers(app)
+    add_request_handlers(app)
 
     @app.exception_handler(EventStoreUnavailable)
     async def store_down(_: Request, exc: EventStoreUnavailable) -> JSONResponse:

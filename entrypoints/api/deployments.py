@@ -45,7 +45,9 @@ def run_execution(request: Request, action: Callable[[Container], T]) -> T:
         return projected(container.projection_runner().catch_up, lambda: action(container))
 
 
-@router.post("/deployments", status_code=201, response_model=DeploymentView, responses=PROBLEMS,
+@router.post("/deployments", status_code=201, response_model=DeploymentView,
+             responses={200: {"model": DeploymentView, "description": "a dry run: the plan, nothing recorded"},
+                        **PROBLEMS},
              summary="Deploy SELECTED strategies to free subaccounts (200 and nothing recorded for a dry run)")
 def deploy(body: DeploymentIn, request: Request, response: Response) -> DeploymentView:
     wanted = DeploymentRequest(plan=body.plan, dry_run=body.dry_run, strategy_ids=tuple(body.strategy_ids))

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from application.ports.jobs import Job
+from entrypoints.logging_setup import scrub
 
 
 class JobView(BaseModel):
@@ -23,4 +24,5 @@ class JobView(BaseModel):
     @classmethod
     def of(cls, job: Job) -> JobView:
         return cls(id=job.job_id, status=job.status, progress=job.progress, stage=job.stage,
-                   created_at=job.created_at, updated_at=job.updated_at, result=job.result, error=job.error)
+                   created_at=job.created_at, updated_at=job.updated_at, result=job.result,
+                   error=scrub(job.error) if job.error else None)

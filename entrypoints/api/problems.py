@@ -6,7 +6,8 @@ errors below win over the DomainError -> 422 fallback registered by the app.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -45,12 +46,14 @@ EXECUTION_STATUS: dict[type[Exception], int] = {
 means another writer changed the same subaccount or strategy first: try again."""
 
 
-def problem(status: int, title: str, detail: str) -> JSONResponse:
-    """RFC 9457 problem details."""
+def problem(status: int, title: str, detail: str, *, headers: Mapping[str, str] | None = None,
+            **members: Any) -> JSONResponse:
+    """RFC 9457 problem details; `members` are extension members (already free of secrets)."""
     return JSONResponse(
-        {"type": "about:blank", "title": title, "status": status, "detail": scrub(detail)},
+        {"type": "about:blank", "title": title, "status": status, "detail": scrub(detail), **members},
         status_code=status,
         media_type="application/problem+json",
+        headers=headers,
     )
 
 

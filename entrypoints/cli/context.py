@@ -9,6 +9,7 @@ from pathlib import Path
 
 from entrypoints.container import Container, build_container
 from entrypoints.logging_setup import configure_logging
+from entrypoints.secret_registry import register_secrets
 from entrypoints.settings import Settings, load_settings
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "config.yaml"
@@ -32,6 +33,7 @@ def app_container(config: str | None) -> Iterator[Container]:
     settings = load(config)
     log = settings.logging
     configure_logging(log.level, log.format, log.file or None, log.max_bytes, log.backup_count)
+    register_secrets(settings, os.environ)
     container = build_container(settings)
     try:
         yield container

@@ -17,13 +17,13 @@ from entrypoints.cli import (
     deploy_commands,
     emergency_commands,
     generate_command,
+    monitor_command,
     pipeline_commands,
     run_commands,
     subaccount_commands,
     validate_command,
 )
 from entrypoints.cli.errors import run_guarded
-from entrypoints.cli.pending import add_pending
 from entrypoints.version import VERSION
 
 
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.add(sub)
     db_commands.add(sub)
     data_commands.add(sub)
-    add_pending(sub)
+    monitor_command.add(sub)
     backtest_command.add(sub)
     validate_command.add(sub)
     generate_command.add(sub)

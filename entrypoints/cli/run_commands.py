@@ -16,6 +16,7 @@ from application.rotate_strategies import StrategyRotation
 from application.strategy_repository import StrategyNotFound
 from entrypoints.cli.execution_context import add_common, banner, execution_container, print_json, usage_error
 from entrypoints.container import Container
+from entrypoints.health_server import HealthPortUnavailable, runner_health
 from entrypoints.live_runner import LiveRunner, live_strategies, shutdown_policy
 
 
@@ -41,15 +42,21 @@ def _run(args: argparse.Namespace) -> int:
         return usage_error("--from, --to, --data and --strategy go with --replay")
     with execution_container(args.config, args.live) as (container, mode):
         banner(mode, to_stderr=args.json)
-        runner = _runner(container)
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        runner.run(stop)
+        try:
+            with runner_health(container) as health:
+                runner = build_runner(container)
+                health.attach(runner)
+                runner.run(stop)
+        except HealthPortUnavailable as exc:
+            return usage_error(str(exc))
     return 0
 
 
-def _runner(container: Container) -> LiveRunner:
+def build_runner(container: Container) -> LiveRunner:
+    """The live loop as `sixbtc run` wires it (tests build the same one on their own container)."""
     settings = container.settings()
     catch_up = container.projection_runner().catch_up
     shutdown = settings.deployment.shutdown
@@ -59,9 +66,12 @@ def _runner(container: Container) -> LiveRunner:
                           container.subaccount_ledger(), container.exchange(), container.clock(),
                           live_strategies(container.read_models(), catch_up),
                           shutdown_policy(shutdown.cancel_orders, shutdown.close_positions), rotation)
+    notifications = container.event_notifications()
     return LiveRunner(session, settings.trading.timeframes, grace_seconds=settings.deployment.candle_grace_seconds,
                       check_minutes=settings.monitoring.check_interval_minutes, catch_up=catch_up,
-                      rotation_hours=settings.deployment.rotation_frequency_hours)
+                      rotation_hours=settings.deployment.rotation_frequency_hours,
+                      notify=notifications.run_once if notifications.targets else None,
+                      notify_seconds=settings.monitoring.notifications.interval_seconds)
 
 
 def _replay(args: argparse.Namespace) -> int:

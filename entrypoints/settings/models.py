@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from application.ports.notifier import KINDS, NotificationKind
 from domain.strategy import MAX_GRID_PARAMS
 from entrypoints.settings.errors import KeyedValueError
 from entrypoints.settings.fields import (
@@ -244,6 +245,8 @@ class DeploymentSettings(Section):
     line and HL_PRIVATE_KEY in the environment (see entrypoints/execution.py)."""
     rotation_frequency_hours: Positive = 24
     candle_grace_seconds: Annotated[int, Field(ge=0, lt=60)] = 5
+    parallel_decisions: Annotated[int, Field(ge=1, le=64)] = 10
+    """Subaccounts decided at once after a candle closes (1: one after another)."""
     emergency_stop: EmergencyStopSettings = EmergencyStopSettings()
     shutdown: ShutdownSettings = ShutdownSettings()
 
@@ -266,12 +269,65 @@ class DashboardSettings(Section):
 
 
 class HealthCheckSettings(Section):
+    enabled: bool = True
     port: Port = 8080
 
 
 class ApiSettings(Section):
     host: str = "127.0.0.1"
     port: Port = 8000
+    require_key_for_reads: bool = False
+    """Writes always need an X-API-Key from SIXBTC_API_KEYS (entrypoints/api/security.py); reads only if true."""
+
+
+class TelegramSettings(Section):
+    enabled: bool = False
+    bot_token: SecretStr = SecretStr("")
+    chat_id: str = ""
+    base_url: HttpUrl = "https://api.telegram.org"
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> TelegramSettings:
+        if self.enabled and not self.bot_token.get_secret_value().strip():
+            raise KeyedValueError("bot_token", "is required when telegram notifications are enabled")
+        if self.enabled and not self.chat_id.strip():
+            raise KeyedValueError("chat_id", "is required when telegram notifications are enabled")
+        return self
+
+
+class WebhookSettings(Section):
+    enabled: bool = False
+    url: SecretStr = SecretStr("")
+    """Secret: Slack- and Discord-style webhook URLs carry their token in the path."""
+    secret: SecretStr = SecretStr("")
+    header: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9-]+$")] = "Authorization"
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> WebhookSettings:
+        url = self.url.get_secret_value()
+        if url and not url.startswith(("http://", "https://")):
+            raise KeyedValueError("url", "must be an http or https URL")
+        if self.enabled and not url:
+            raise KeyedValueError("url", "is required when webhook notifications are enabled")
+        return self
+
+
+class NotificationSettings(Section):
+    enabled: bool = False
+    events: Annotated[list[NotificationKind], Field(min_length=1)] = Field(
+        default_factory=lambda: list(KINDS))
+    interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 5
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10
+    retries: Annotated[int, Field(ge=0, le=5)] = 2
+    max_age_minutes: Annotated[float, Field(gt=0)] = 1440
+    telegram: TelegramSettings = TelegramSettings()
+    webhook: WebhookSettings = WebhookSettings()
+
+    @model_validator(mode="after")
+    def _a_target_when_enabled(self) -> NotificationSettings:
+        if self.enabled and not (self.telegram.enabled or self.webhook.enabled):
+            raise KeyedValueError("enabled", "needs a target: set telegram.enabled or webhook.enabled to true")
+        return self
 
 
 class MonitoringSettings(Section):
@@ -279,6 +335,7 @@ class MonitoringSettings(Section):
     dashboard: DashboardSettings = DashboardSettings()
     health_check: HealthCheckSettings = HealthCheckSettings()
     api: ApiSettings = ApiSettings()
+    notifications: NotificationSettings = NotificationSettings()
 
 
 class LoggingSettings(Section):

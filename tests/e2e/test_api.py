@@ -17,6 +17,7 @@ from application.ports.event_store import EventStoreUnavailable
 from entrypoints.api.app import create_app
 from entrypoints.container import Container, build_container
 from entrypoints.settings import load_settings
+from tests.api_keys import KEYED
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -33,7 +34,7 @@ def container() -> Iterator[Container]:
 
 
 def test_health_reports_database_version_and_uptime(container: Container) -> None:
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         container.clock().advance(timedelta(seconds=42))
         body = client.get("/health").json()
     assert body["status"] == "ok" and body["database"] == "reachable"
@@ -44,14 +45,14 @@ def test_strategies_endpoint_serves_the_projection(container: Container) -> None
     code = (REPO / "examples" / "strategies" / "mom_ema_cross.py").read_text()
     container.register_strategy().execute(code, generator="example")
     container.projection_runner().catch_up()
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         rows = client.get("/strategies").json()
         assert client.get("/strategies", params={"status": "live"}).json() == []
     assert [(r["strategy_type"], r["status"]) for r in rows] == [("MOM", "PENDING")]
 
 
 def test_openapi_docs_are_served(container: Container) -> None:
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         assert client.get("/docs").status_code == 200
         paths = client.get("/openapi.json").json()["paths"]
     assert {"/health", "/strategies"} <= set(paths)
@@ -64,7 +65,7 @@ class DownStore(InMemoryEventStore):
 
 def test_health_is_503_when_the_database_is_down(container: Container) -> None:
     container.event_store.override(providers.Singleton(DownStore))
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         response = client.get("/health")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"

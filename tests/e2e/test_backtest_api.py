@@ -18,6 +18,7 @@ from domain.metrics import METRIC_NAMES
 from entrypoints.api.app import create_app
 from entrypoints.container import Container, build_container
 from entrypoints.settings import load_settings
+from tests.api_keys import KEYED
 from tests.conftest import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def stored_strategy(container: Container) -> str:
 
 def test_a_backtest_job_runs_and_its_result_is_served_and_projected(container: Container) -> None:
     name = stored_strategy(container)
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         started = client.post("/backtests", json={"strategy": name, "symbols": ["BTC", "ETH"], "days": 30,
                                                   "data": str(OHLCV)})
         assert started.status_code == 202, started.text
@@ -63,7 +64,7 @@ def test_a_backtest_job_runs_and_its_result_is_served_and_projected(container: C
 
 
 def test_unknown_jobs_strategies_and_bad_bodies_are_reported(container: Container) -> None:
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         assert client.get("/backtests/nope").status_code == 404
         assert client.post("/backtests", json={"code": "print('hi')"}).status_code == 422
         assert client.post("/backtests", json={"strategy": "x", "days": 0}).status_code == 422

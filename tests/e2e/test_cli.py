@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
@@ -31,11 +30,15 @@ def test_help_lists_every_command() -> None:
         assert command in result.stdout
 
 
-@pytest.mark.parametrize("command", ["monitor"])
-def test_commands_not_built_yet_say_so_and_exit_2(command: str) -> None:
-    result = sixbtc(command)
-    assert result.returncode == 2
-    assert "not implemented yet" in result.stderr and result.stdout == ""
+def test_python_main_py_is_the_same_cli() -> None:
+    """The seed's `python main.py ...` runs the same commands as `sixbtc ...`."""
+    result = subprocess.run([sys.executable, "main.py", "config", "validate", "--config", str(CONFIG)],
+                            capture_output=True, text=True, cwd=REPO, timeout=120,
+                            env={k: v for k, v in os.environ.items() if not k.startswith("SIXBTC_")})
+    assert (result.returncode, result.stdout.strip()) == (0, "OK"), result.stderr
+    helped = subprocess.run([sys.executable, str(REPO / "main.py"), "--help"], capture_output=True, text=True,
+                            cwd="/", timeout=120)
+    assert helped.returncode == 0 and all(command in helped.stdout for command in COMMANDS)
 
 
 def test_config_validate_ok() -> None:

@@ -26,6 +26,7 @@ from entrypoints.cli import emergency_commands
 from entrypoints.cli.main import build_parser
 from entrypoints.container import Container
 from entrypoints.execution import price_timeframe
+from tests.api_keys import KEYED
 from tests.e2e.execution_support import T0, seed_selected, write_config
 from tests.e2e.test_cli import sixbtc
 from tests.e2e.test_execution_api import container_for, is_problem
@@ -66,7 +67,7 @@ def deployed(database: dict[str, str], tmp_path: Path) -> Iterator[tuple[TestCli
     container = container_for(write_config(tmp_path), database)
     priced(container)
     ids = seed_selected(container.event_store(), 3)
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         assert client.post("/deployments", json={}).status_code == 201
         opened = container.position_opener().open(EntryRequest(
             subaccount=2, strategy_id=ids[1], symbol="BTC", side="buy", size=0.001, bar_time=T0,
@@ -195,7 +196,7 @@ def test_the_cli_kill_switch(database: dict[str, str], clean_pg: Engine, tmp_pat
     config = write_config(tmp_path)
     container = container_for(config, database)
     ids = seed_selected(container.event_store(), 2)
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         assert client.post("/deployments", json={}).status_code == 201
     container.shutdown_resources()
 

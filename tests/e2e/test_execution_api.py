@@ -20,6 +20,7 @@ from application.ports.exchange import ExchangeUnavailable
 from entrypoints.api.app import create_app
 from entrypoints.container import Container, build_container
 from entrypoints.settings import load_settings
+from tests.api_keys import KEY_ENVIRON, KEYED
 from tests.e2e.execution_support import FAKE_ADDRESS, INSTRUMENTS, T0, seed_selected, write_config
 
 
@@ -32,7 +33,7 @@ def container_for(config: Path, database: dict[str, str]) -> Container:
     container.clock.override(providers.Object(ManualClock(T0)))
     container.instruments.override(providers.Object(INSTRUMENTS))
     container.live_candles.override(providers.Callable(no_feed))
-    container.environ.override(providers.Object({}))
+    container.environ.override(providers.Object(dict(KEY_ENVIRON)))
     return container
 
 
@@ -40,7 +41,7 @@ def container_for(config: Path, database: dict[str, str]) -> Container:
 def paper(database: dict[str, str], tmp_path: Path) -> Iterator[tuple[TestClient, list[str]]]:
     container = container_for(write_config(tmp_path), database)
     ids = seed_selected(container.event_store(), 4)
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         yield client, ids
     container.shutdown_resources()
     container.unwire()
@@ -143,7 +144,7 @@ def test_an_unconfigured_subaccount_is_404(database: dict[str, str], tmp_path: P
     config = write_config(tmp_path)
     config.write_text(config.read_text().replace("    count: 10", "    count: 5"))
     container = container_for(config, database)
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         is_problem(client.post("/reconciliations", json={"subaccount": 7}), 404, "UnknownSubaccount")
         assert len(client.get("/subaccounts").json()) == 5
     container.shutdown_resources()
@@ -152,7 +153,7 @@ def test_an_unconfigured_subaccount_is_404(database: dict[str, str], tmp_path: P
 def test_live_is_refused_with_403_and_an_unreachable_venue_is_503(database: dict[str, str], tmp_path: Path) -> None:
     container = container_for(write_config(tmp_path, mode="live", subaccounts={1: FAKE_ADDRESS}), database)
     container.live_requested.override(providers.Object(True))
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         refused = is_problem(client.post("/deployments", json={}), 403, "LiveTradingRefused")
         assert "HL_PRIVATE_KEY" in refused["detail"] and "deployment.mode" not in refused["detail"]
         assert FAKE_ADDRESS not in refused["detail"]

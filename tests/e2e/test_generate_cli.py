@@ -17,6 +17,7 @@ from adapters.threads.runner import InlineTaskRunner
 from entrypoints.api.app import create_app
 from entrypoints.container import Container, build_container
 from entrypoints.settings import load_settings
+from tests.api_keys import KEYED
 from tests.e2e.test_cli import REPO, sixbtc
 
 
@@ -60,7 +61,7 @@ def test_the_api_generates_as_a_job() -> None:
     container.event_store.override(providers.Singleton(InMemoryEventStore))
     container.read_models.override(providers.Singleton(InMemoryReadModels))
     container.task_runner.override(providers.Singleton(InlineTaskRunner))
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         started = client.post("/strategies/generate", json={"count": 3, "provider": "offline",
                                                             "data": "/nonexistent"})
         assert started.status_code == 202, started.text

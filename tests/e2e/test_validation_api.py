@@ -14,6 +14,7 @@ from adapters.threads.runner import InlineTaskRunner
 from entrypoints.api.app import create_app
 from entrypoints.container import Container, build_container
 from entrypoints.settings import load_settings
+from tests.api_keys import KEYED
 from tests.conftest import SHARED_DATA
 from tests.e2e.test_backtest_api import REPO, stored_strategy
 
@@ -35,7 +36,7 @@ def container() -> Iterator[Container]:
 
 def test_code_sent_over_http_is_validated_in_the_sandbox(container: Container) -> None:
     code = (CORPUS / "lookahead" / "dyn_qcut_regime.py").read_text()
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         started = client.post("/validations", json={"code": code, "origin": "qcut.py", "symbols": ["BTC"],
                                                     "days": 60, "data": str(OHLCV)})
         assert started.status_code == 202, started.text
@@ -57,7 +58,7 @@ def test_code_sent_over_http_is_validated_in_the_sandbox(container: Container) -
 
 def test_stored_strategies_and_bad_bodies(container: Container) -> None:
     name = stored_strategy(container)
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         started = client.post("/validations", json={"strategy": name, "symbols": ["BTC"], "days": 60,
                                                     "data": str(OHLCV)})
         done = client.get(f"/validations/{started.json()['id']}").json()
@@ -77,6 +78,6 @@ def test_code_over_http_is_refused_when_the_sandbox_is_off(container: Container)
     unsafe = settings.model_copy(update={"validation": settings.validation.model_copy(
         update={"sandbox": settings.validation.sandbox.model_copy(update={"isolation": "none"})})})
     container.settings.override(providers.Object(unsafe))
-    with TestClient(create_app(container, follow_projections=False)) as client:
+    with TestClient(create_app(container, follow_projections=False), headers=KEYED) as client:
         refused = client.post("/validations", json={"code": "x = 1\n"})
     assert refused.status_code == 422 and "isolation is none" in refused.text

@@ -1,10 +1,10 @@
-"""Subaccounts decided at the same time give the decisions of one after another, and never more
-positions than the risk policy allows, however the threads interleave."""
+"""Subaccounts decided at the same time give the decisions of one after another; when entries
+compete for the last open-position slots, they act in turn, so the slots go by order, not by speed."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +33,10 @@ class SlowOrders:
     def __init__(self, inner: Any) -> None:
         self._inner = inner
 
+    threads: set[str] = set()
+
     def market_order(self, request: Any) -> Any:
+        SlowOrders.threads.add(threading.current_thread().name)
         time.sleep(0.05)
         return self._inner.market_order(request)
 
@@ -70,16 +73,22 @@ def _decide(parallel: int, max_open: int, slow: bool = False) -> tuple[list[Deci
 
 def test_parallel_decisions_are_the_sequential_ones_in_the_same_order() -> None:
     sequential, _ = _decide(parallel=1, max_open=10)
-    parallel, desk = _decide(parallel=5, max_open=10)
+    SlowOrders.threads.clear()
+    parallel, desk = _decide(parallel=5, max_open=10, slow=True)
+    assert len({t for t in SlowOrders.threads if t.startswith("decide")}) > 1, "the orders went out at once"
     assert [(d.strategy_id, d.action) for d in parallel] == [(d.strategy_id, d.action) for d in sequential]
     assert [d.action for d in parallel] == ["entered"] * len(SUBACCOUNTS)
     for number in SUBACCOUNTS:
         assert [p.symbol for p in desk.exchange.subaccount(number).positions()] == ["BTC"]
 
 
-def test_the_open_positions_limit_holds_when_subaccounts_race_for_the_last_slots() -> None:
+def test_entries_competing_for_the_last_slots_act_in_turn_and_the_first_ones_get_them() -> None:
+    SlowOrders.threads.clear()
     decisions, desk = _decide(parallel=5, max_open=2, slow=True)
-    assert Counter(d.action for d in decisions) == {"entered": 2, "refused": 3}
+    assert [(d.strategy_id, d.action) for d in decisions] == [
+        ("strat-1", "entered"), ("strat-2", "entered"), ("strat-3", "refused"), ("strat-4", "refused"),
+        ("strat-5", "refused")]
+    assert SlowOrders.threads == {threading.main_thread().name}, "in turn, on the caller's thread"
     assert all("the limit is 2" in d.detail for d in decisions if d.action == "refused")
     held = sum(len(desk.exchange.subaccount(n).positions()) for n in SUBACCOUNTS)
     assert held == 2

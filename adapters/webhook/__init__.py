@@ -1,0 +1,1 @@
+"""Notifications over HTTP: the Telegram Bot API and a generic JSON webhook (config: monitoring.notifications)."""
