@@ -29,10 +29,15 @@ from entrypoints.settings import Settings
 
 
 def open_batch_runner(settings: Settings) -> Iterator[BatchRunner]:
-    """`backtesting.parallel_workers` processes (one: everything in this process)."""
+    """`pipeline.runner: dask`: the Dask cluster at `pipeline.dask_scheduler` (docs/pipeline.md);
+    else `backtesting.parallel_workers` local processes (one: everything in this process)."""
     runner: BatchRunner
     workers = settings.backtesting.parallel_workers
-    if workers > 1:
+    if settings.pipeline.runner == "dask":
+        from adapters.dask.runner import DaskRunner
+
+        runner = DaskRunner(settings.pipeline.dask_scheduler)
+    elif workers > 1:
         from adapters.local.process_pool import ProcessPoolRunner
 
         runner = ProcessPoolRunner(workers)

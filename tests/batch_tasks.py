@@ -75,3 +75,9 @@ class UnloadableShared:
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         return _refuse, ("x",)
+
+
+def add_shared_slowly(shared: SharedProbe, n: int) -> tuple[int, int]:
+    """add_shared, 0.05 s at a time: long enough for a run to be interrupted in the middle."""
+    time.sleep(0.05)
+    return n + shared.value, os.getpid()

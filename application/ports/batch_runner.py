@@ -16,7 +16,8 @@ Contract, for every adapter:
   retried on a fresh worker, and a task that keeps killing workers ends as the error "worker died".
 - Closing the iterator early (break, `.close()`, garbage collection) cancels the remaining tasks:
   none starts after that, and the workers are stopped. KeyboardInterrupt propagates and leaves no
-  worker process behind.
+  worker process behind. (Workers the runner does not own, a Dask cluster's, are not stopped:
+  there a task already running finishes unobserved, and nothing else starts.)
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ WORKER_DIED = "worker died"
 """The error of a task that killed its worker every time it was tried."""
 
 _ERROR_CHARS = 500
+
+
+class RunnerUnavailable(RuntimeError):
+    """The runner cannot reach its workers at all (e.g. no Dask scheduler at the configured
+    address): the batch cannot start, which is not a task's failure."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.console.progress import RichProgress
+from application.ports.batch_runner import RunnerUnavailable
 from application.ports.market_data import MarketDataError
 from application.research_pipeline import PipelineRequest, PipelineRunNotFound
 from domain.strategy import TIMEFRAMES
@@ -72,7 +73,7 @@ def _pipeline(args: argparse.Namespace) -> int:
                     strategy_type=args.strategy_type.upper() if args.strategy_type else None,
                     timeframe=args.timeframe)
                 report = use_case.run(request, candles, progress)
-        except (PipelineRunNotFound, NoUsableProvider, MarketDataError) as exc:
+        except (PipelineRunNotFound, NoUsableProvider, MarketDataError, RunnerUnavailable) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return USAGE_ERROR
         finally:

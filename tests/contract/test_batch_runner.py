@@ -1,6 +1,8 @@
 """One suite for every BatchRunner adapter, then what only a process pool can get wrong.
 
-The inline runner stands in for the pool in use-case tests, so it must give the same outcomes.
+The inline runner stands in for the pool in use-case tests, so it must give the same outcomes; the
+Dask runner runs on a LocalCluster of two worker processes (what only Dask can get wrong:
+tests/integration/test_dask_runner.py).
 Worker-side facts (which process ran a task, how often `shared` was unpickled, which tasks
 started) are read from files the tasks leave under tmp_path; the order of outcomes is never
 assumed.
@@ -16,16 +18,18 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psutil  # type: ignore[import-untyped]
 import pytest
 
+from adapters.dask.runner import DaskRunner
 from adapters.local.process_pool import ProcessPoolRunner
 from adapters.memory.batch_runner import InlineBatchRunner
 from application.ports.batch_runner import WORKER_DIED, BatchRunner, TaskOutcome
 from tests import batch_tasks
 from tests.batch_tasks import SharedProbe
+from tests.dask_support import cluster_of_two
 
 
 def _children() -> set[int]:
@@ -54,9 +58,18 @@ def _by_key(outcomes: Iterable[TaskOutcome[T, R]]) -> dict[str, TaskOutcome[T, R
     return seen
 
 
-@pytest.fixture(params=["inline", "process_pool"])
+@pytest.fixture(scope="module")
+def dask_cluster() -> Iterator[Any]:
+    yield from cluster_of_two()
+
+
+@pytest.fixture(params=["inline", "process_pool", "dask"])
 def runner(request: pytest.FixtureRequest) -> Iterator[BatchRunner]:
-    adapter: BatchRunner = InlineBatchRunner() if request.param == "inline" else ProcessPoolRunner(workers=2)
+    adapter: BatchRunner
+    if request.param == "dask":
+        adapter = DaskRunner(request.getfixturevalue("dask_cluster").scheduler_address)
+    else:
+        adapter = InlineBatchRunner() if request.param == "inline" else ProcessPoolRunner(workers=2)
     yield adapter
     adapter.close()
 
