@@ -85,21 +85,31 @@ class LiveTrader:
     def on_bar_close(self, strategies: Sequence[LiveStrategy], bar_time: datetime) -> list[Decision]:
         """`bar_time` is the open time of the bar that just closed. Decisions come back in the order given.
 
-        Signals first, for every strategy, then orders. The orders of several subaccounts go out at
-        once only when this bar's new entries all fit under the open-positions limit; when they
-        compete for the last slots, the strategies act one after another in the order given, so
-        which entries get a slot never depends on which venue answered first.
+        In turn (`parallel` 1), each strategy's signals and then its orders, one strategy after
+        another. Otherwise signals first, for every strategy, then orders: those of several
+        subaccounts go out at once only when this bar's new entries all fit under the open-positions
+        limit; when they compete for the last slots, the strategies act one after another in the
+        order given, so which entries get a slot never depends on which venue answered first.
         """
         self._open_total = sum(len(self.ledger.load(n).positions) for n in self.exchange.subaccounts())
         groups: dict[int, list[LiveStrategy]] = {}
         for strategy in strategies:
             groups.setdefault(strategy.subaccount, []).append(strategy)
-        prepared = self._each(groups, lambda s: self._guarded(
-            s, bar_time, lambda: self._prepare(s, bar_time), lambda failed: _Prepared(s, None, {}, [failed])))
-        entries = sum(p.new_entries for p in prepared.values())
-        at_once = self._open_total + entries <= self.risk.max_open_positions
-        acted = self._each(groups, lambda s: self._guarded(
-            s, bar_time, lambda: self._act_all(prepared[id(s)], bar_time), lambda failed: [failed]), at_once=at_once)
+
+        def prepare(s: LiveStrategy) -> _Prepared:
+            return self._guarded(s, bar_time, lambda: self._prepare(s, bar_time),
+                                 lambda failed: _Prepared(s, None, {}, [failed]))
+
+        def act(s: LiveStrategy, prepared: _Prepared) -> list[Decision]:
+            return self._guarded(s, bar_time, lambda: self._act_all(prepared, bar_time), lambda failed: [failed])
+
+        if self.parallel == 1 or len(groups) == 1:
+            acted = self._each(groups, lambda s: act(s, prepare(s)), at_once=False)
+        else:
+            ready = self._each(groups, prepare)
+            entries = sum(p.new_entries for p in ready.values())
+            at_once = self._open_total + entries <= self.risk.max_open_positions
+            acted = self._each(groups, lambda s: act(s, ready[id(s)]), at_once=at_once)
         return [decision for strategy in strategies for decision in acted[id(strategy)]]
 
     def _each(self, groups: Mapping[int, Sequence[LiveStrategy]], work: Callable[[LiveStrategy], T],
