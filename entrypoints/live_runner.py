@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -83,7 +83,8 @@ class LiveRunner:
         self._catch_up()
         scheduler = self._build()
         scheduler.start()
-        log.info("live loop started", extra={"timeframes": list(self._timeframes), "jobs": self.next_runs()})
+        jobs = {job: str(at) for job, at in self.next_runs().items()}
+        log.info("live loop started", extra={"timeframes": list(self._timeframes), "jobs": jobs})
         try:
             stop.wait()
         finally:
@@ -93,10 +94,11 @@ class LiveRunner:
             log.info("live loop stopped", extra={"iterations": self.iterations, "misfires": self.misfires,
                                                  "errors": self.errors})
 
-    def next_runs(self) -> dict[str, str]:
+    def next_runs(self) -> dict[str, datetime | None]:
+        """Each scheduled job's next run (None: paused); empty before the scheduler starts."""
         if self._scheduler is None:
             return {}
-        return {job.id: str(job.next_run_time) for job in self._scheduler.get_jobs()}
+        return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
 
     def _build(self) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(timezone=UTC, job_defaults={

@@ -56,6 +56,19 @@ def runner_state(base_url: str) -> dict[str, Any]:
             "checks": body.get("checks", []), "candle_ages": _candle_ages(metrics.text)}
 
 
+def runner_jobs(base_url: str) -> dict[str, Any]:
+    """The runner's scheduled jobs (next run, runs, errors) from its health port, or why not."""
+    try:
+        with httpx.Client(base_url=base_url, timeout=RUNNER_TIMEOUT_S) as client:
+            answer = client.get("/jobs")
+            answer.raise_for_status()
+            body = answer.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return {"reachable": False, "scheduler": None, "jobs": [],
+                "detail": scrub(f"no runner at {base_url}: {exc}")}
+    return {"reachable": True, "scheduler": body.get("scheduler"), "jobs": body.get("jobs", []), "detail": ""}
+
+
 def _candle_ages(exposition: str) -> list[dict[str, Any]]:
     ages = []
     for family in text_string_to_metric_families(exposition):

@@ -25,6 +25,8 @@ class Scheduler(Protocol):
     @property
     def timings(self) -> JobTimings: ...
 
+    def next_runs(self) -> dict[str, datetime | None]: ...
+
 
 @dataclass(frozen=True)
 class Feed:

@@ -1,4 +1,5 @@
-"""GET /ready and GET /metrics: readiness for orchestrators and alerts, Prometheus exposition.
+"""GET /ready, GET /metrics and GET /jobs: readiness for orchestrators and alerts, Prometheus
+exposition, and when each scheduled job of this process runs next.
 
 /health (entrypoints/api/health.py) answers while the process lives; /ready answers 200 only
 when this process can do its work (entrypoints/readiness.py), else a 503 problem naming each
@@ -7,6 +8,7 @@ check that failed. Both are served by `sixbtc api` and by the live loop's health
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -62,3 +64,31 @@ def get_ready(request: Request) -> Ready | JSONResponse:
             responses={200: {"content": {CONTENT_TYPE: {}}, "description": "every sixbtc_* series"}})
 def get_metrics(request: Request) -> Response:
     return Response(exposition(request.app.state.container.metrics_registry()), media_type=CONTENT_TYPE)
+
+
+class JobView(BaseModel):
+    job_id: str
+    next_run_at: datetime | None
+    runs: int
+    errors: int
+    misfires: int
+
+
+class Jobs(BaseModel):
+    scheduler: Literal["running", "stopped", "none"]
+    """none: this process runs no scheduler (the API); the live loop (`sixbtc run`) does."""
+    jobs: list[JobView]
+
+
+@router.get("/jobs", response_model=Jobs, summary="This process's scheduled jobs: next run, runs, errors")
+def get_jobs(request: Request) -> Jobs:
+    scheduler = request.app.state.container.runtime().scheduler
+    if scheduler is None:
+        return Jobs(scheduler="none", jobs=[])
+    counts = scheduler.timings.snapshot()
+    jobs = []
+    for job_id, at in sorted(scheduler.next_runs().items()):
+        seen = counts.get(job_id)
+        jobs.append(JobView(job_id=job_id, next_run_at=at, runs=seen.runs if seen else 0,
+                            errors=seen.errors if seen else 0, misfires=seen.misfires if seen else 0))
+    return Jobs(scheduler="running" if scheduler.running else "stopped", jobs=jobs)

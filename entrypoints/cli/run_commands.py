@@ -18,6 +18,7 @@ from entrypoints.cli.execution_context import add_common, banner, execution_cont
 from entrypoints.container import Container
 from entrypoints.health_server import HealthPortUnavailable, runner_health
 from entrypoints.live_runner import LiveRunner, live_strategies, shutdown_policy
+from entrypoints.monitor_view import runner_jobs
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +32,8 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.set_defaults(handler=_run)
     status = sub.add_parser("status", help="subaccounts, live strategies, last snapshots, next candle closes")
     status.add_argument("--subaccount", type=int, metavar="N", help="only this subaccount")
+    status.add_argument("--runner-url", metavar="URL",
+                        help="the runner's health port (default http://127.0.0.1:<monitoring.health_check.port>)")
     add_common(status, live=False)
     status.set_defaults(handler=_status)
 
@@ -144,6 +147,7 @@ def _status(args: argparse.Namespace) -> int:
             "live_strategies": len(models.rows("strategies", {"status": "LIVE"})),
             "subaccounts": [_subaccount_view(n, rows.get(n), snapshots.get(n)) for n in numbers],
             "next_candle_closes": {tf: next_close(now, tf).isoformat() for tf in settings.trading.timeframes},
+            "runner": runner_jobs(args.runner_url or f"http://127.0.0.1:{settings.monitoring.health_check.port}"),
         }
     if args.json:
         print_json(view)
@@ -159,6 +163,17 @@ def _status(args: argparse.Namespace) -> int:
     console.print(table)
     for tf, at in view["next_candle_closes"].items():
         console.print(f"next {tf} close: {at}")
+    runner = view["runner"]
+    if not runner["reachable"]:
+        console.print(f"scheduled jobs: unknown, the runner does not answer ({runner['detail']})", markup=False)
+        return 0
+    jobs = Table(title=f"scheduled jobs of the runner (scheduler {runner['scheduler']})")
+    for column in ("job", "next run", "runs", "errors", "misfires"):
+        jobs.add_column(column)
+    for job in runner["jobs"]:
+        jobs.add_row(job["job_id"], str(job["next_run_at"] or "paused"), str(job["runs"]), str(job["errors"]),
+                     str(job["misfires"]))
+    console.print(jobs)
     return 0
 
 

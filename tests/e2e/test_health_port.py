@@ -6,6 +6,7 @@ so the feed is fresh; the runner trades on paper and nothing is deployed.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -62,6 +63,20 @@ def test_sixbtc_run_serves_its_health_port_until_sigterm(
         families = {f.name for f in text_string_to_metric_families(_get(f"{base}/metrics", deadline, proc).text)}
         assert {"sixbtc_last_candle_age_seconds", "sixbtc_scheduler_job_duration_seconds", "sixbtc_scheduler_running",
                 "sixbtc_database_up", "sixbtc_orders_sent"} <= families
+        jobs = _get(f"{base}/jobs", deadline, proc).json()
+        assert jobs["scheduler"] == "running"
+        assert {"close-15m", "close-1h", "close-1d", "snapshots", "rotation"} <= {j["job_id"] for j in jobs["jobs"]}
+        assert all(j["next_run_at"] for j in jobs["jobs"])
+        status = subprocess.run([sys.executable, "-m", "entrypoints.cli.main", "status", "--json", "--config",
+                                 str(config)], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert status.returncode == 0, status.stderr
+        runner = json.loads(status.stdout)["runner"]
+        assert runner["reachable"] and runner["scheduler"] == "running"
+        assert {j["job_id"]: j["next_run_at"] for j in runner["jobs"]} == {
+            j["job_id"]: j["next_run_at"] for j in jobs["jobs"]}, "sixbtc status shows every job's next run"
+        table = subprocess.run([sys.executable, "-m", "entrypoints.cli.main", "status", "--config", str(config)],
+                               cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert "scheduled jobs of the runner" in table.stdout and "close-1h" in table.stdout
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
