@@ -264,4 +264,5 @@ class StrategyDeselected(StrategyEvent):
 # registers their event types for every store that decodes through this module.
 import domain.execution_events  # noqa: E402 - after SubaccountEvent, which its events extend
 import domain.paper_events  # noqa: E402 - after DomainEvent, which its events extend
-import domain.research_events  # noqa: E402, F401 - after DomainEvent, which its events extend
+import domain.research_events  # noqa: E402 - after DomainEvent, which its events extend
+import domain.scheduler_events  # noqa: E402, F401 - after DomainEvent, which its events extend

@@ -13,12 +13,14 @@ from rich.table import Table
 
 from application.live_session import LiveSession, next_close
 from application.rotate_strategies import StrategyRotation
+from application.scheduler_runs import JobRunLog
 from application.strategy_repository import StrategyNotFound
 from entrypoints.cli.execution_context import add_common, banner, execution_container, print_json, usage_error
 from entrypoints.container import Container
 from entrypoints.health_server import HealthPortUnavailable, runner_health
 from entrypoints.live_runner import LiveRunner, live_strategies, shutdown_policy
 from entrypoints.monitor_view import runner_jobs
+from entrypoints.scheduled_jobs import cycle_jobs
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,7 +76,9 @@ def build_runner(container: Container) -> LiveRunner:
                       check_minutes=settings.monitoring.check_interval_minutes, catch_up=catch_up,
                       rotation_hours=settings.deployment.rotation_frequency_hours,
                       notify=notifications.run_once if notifications.targets else None,
-                      notify_seconds=settings.monitoring.notifications.interval_seconds)
+                      notify_seconds=settings.monitoring.notifications.interval_seconds,
+                      jobs=cycle_jobs(container), record_run=JobRunLog(container.event_store()).record,
+                      now=container.clock().now)
 
 
 def _replay(args: argparse.Namespace) -> int:
