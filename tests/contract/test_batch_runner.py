@@ -118,6 +118,7 @@ def test_closing_the_iterator_early_starts_no_further_task(runner: BatchRunner, 
             if count == 3:
                 break
     assert time.monotonic() - started_at < 2.0, "closing waited for tasks nobody wants"
+    time.sleep(0.1)  # a cancel reaches a cluster's workers a moment later: a task handed over just before starts
     started = len(list(tmp_path.iterdir()))
     time.sleep(0.3)  # at two workers x 0.05 s, a runner that kept going would start ~12 more here
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -140,10 +142,24 @@ class OldStyle(StrategyCore):
 '''
 
 
+class FrameSizes(InProcessSandbox):
+    """The in-process sandbox, noting the longest frame of every signals() call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.longest: list[int] = []
+
+    def signals(self, code: str, origin: str, params: Any, frames: Any) -> Any:
+        self.longest.append(max(len(frame) for frame in frames.values()))
+        return super().signals(code, origin, params, frames)
+
+
 def test_an_old_style_strategy_is_validated_on_a_bounded_prefix() -> None:
     """Bar by bar, every prefix would cost minutes: the check runs on the last legacy_prefix_bars bars."""
     policy = ValidationPolicy(shuffle_iterations=100, prefix_max_bars=3000, legacy_prefix_bars=300)
-    report = validator(InProcessSandbox(), policy=policy).execute(
+    sandbox = FrameSizes()
+    report = validator(sandbox, policy=policy).execute(
         ValidationRequest(code=OLD_STYLE, origin="old.py", days=10), TrendingCandles(bars=1200))
     assert report.sandbox_ok and report.ast_ok and report.prefix_ok is True, report.violations
-    assert report.stage_seconds["prefix_check"] < report.stage_seconds["signals"] * 3
+    assert max(sandbox.longest) > 300, "the full-history signals saw every bar"
+    assert sorted(sandbox.longest)[0] <= 300, "the prefix check saw the last 300 bars at most"
