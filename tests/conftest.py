@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,3 +50,18 @@ def clean_pg(pg_engine: Engine) -> Engine:
     """Each test starts from nothing."""
     empty_tables(pg_engine)
     return pg_engine
+
+
+@pytest.fixture(autouse=True)
+def root_logging_as_it_was() -> Iterator[None]:
+    """A test that configures logging (the CLI in process does) leaves no handler of its own on the root
+    logger: its stream handler would otherwise write, from other tests' threads, to a capture already
+    closed. pytest's own capture handlers come and go with each phase and are left to pytest."""
+    root = logging.getLogger()
+    before, level = set(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
