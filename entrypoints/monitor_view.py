@@ -28,7 +28,7 @@ def monitor_view(read_models: ReadModelStore, *, mode: str, subaccounts: int, ru
                  now: datetime, trades: int = 10) -> dict[str, Any]:
     live = read_models.rows("strategies", {"status": "LIVE"})
     overview = subaccount_overview(read_models, subaccounts)
-    snapshots = _latest_snapshots(read_models)
+    snapshots = latest_snapshots(read_models)
     return {
         "now": now.isoformat(),
         "mode": mode,
@@ -83,7 +83,8 @@ def _strategy(read_models: ReadModelStore, row: dict[str, Any], overview: list[d
             "subaccount": on[0] if on else None, **asdict(live_performance(read_models, row))}
 
 
-def _latest_snapshots(read_models: ReadModelStore) -> dict[int, dict[str, Any]]:
+def latest_snapshots(read_models: ReadModelStore) -> dict[int, dict[str, Any]]:
+    """The newest performance snapshot of each subaccount."""
     latest: dict[int, dict[str, Any]] = {}
     for snap in read_models.rows("performance_snapshots"):
         number = int(snap["subaccount"])

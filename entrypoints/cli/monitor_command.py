@@ -85,10 +85,8 @@ def _system(view: dict[str, Any]) -> Panel:
 
 
 def _strategies(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="LIVE strategies: live against backtest", expand=True)
-    for column in ("strategy", "type", "tf", "sub", "trades", "live exp.", "backtest exp.", "live win",
-                   "backtest win", "live PnL"):
-        table.add_column(column)
+    table = _table("LIVE strategies: live against backtest", "strategy", "type", "tf", "sub", "trades", "live exp.",
+                   "backtest exp.", "live win", "backtest win", "live PnL")
     for s in rows:
         behind = s["live_expectancy"] is not None and s["backtest_expectancy"] is not None \
             and s["live_expectancy"] < s["backtest_expectancy"]
@@ -103,9 +101,8 @@ def _strategies(rows: list[dict[str, Any]]) -> Table:
 
 
 def _subaccounts(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="subaccounts", expand=True)
-    for column in ("#", "status", "strategy", "equity", "drawdown", "day PnL", "positions", "snapshot at"):
-        table.add_column(column)
+    table = _table("subaccounts", "#", "status", "strategy", "equity", "drawdown", "day PnL", "positions",
+                   "snapshot at")
     for s in rows:
         table.add_row(str(s["subaccount"]), s["status"], s["strategy_id"] or "", _money(s["equity"]),
                       _pct(s["drawdown"]), _money(s["daily_pnl"]), str(s["open_positions"]), _text(s["snapshot_at"]))
@@ -113,9 +110,7 @@ def _subaccounts(rows: list[dict[str, Any]]) -> Table:
 
 
 def _positions(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="open positions", expand=True)
-    for column in ("sub", "symbol", "direction", "size", "entry", "strategy"):
-        table.add_column(column)
+    table = _table("open positions", "sub", "symbol", "direction", "size", "entry", "strategy")
     for p in rows:
         table.add_row(str(p["subaccount"]), p["symbol"], p["direction"] or "", _text(p["size"]),
                       _money(p["entry_price"]), p["strategy_id"] or "")
@@ -125,9 +120,7 @@ def _positions(rows: list[dict[str, Any]]) -> Table:
 
 
 def _trades(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="recent trades", expand=True)
-    for column in ("closed", "sub", "symbol", "direction", "entry", "exit", "PnL", "why"):
-        table.add_column(column)
+    table = _table("recent trades", "closed", "sub", "symbol", "direction", "entry", "exit", "PnL", "why")
     for t in rows:
         pnl = float(t["pnl"])
         table.add_row(_text(t["exit_time"])[:19], str(t["subaccount"]), t["symbol"], t["direction"],
@@ -135,6 +128,13 @@ def _trades(rows: list[dict[str, Any]]) -> Table:
                       f"[green]{_money(pnl)}[/]" if pnl >= 0 else f"[red]{_money(pnl)}[/]", t["exit_reason"])
     if not rows:
         table.add_row("none yet", *[""] * 7)
+    return table
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, expand=True)
+    for column in columns:
+        table.add_column(column)
     return table
 
 

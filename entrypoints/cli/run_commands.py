@@ -19,7 +19,7 @@ from entrypoints.cli.execution_context import add_common, banner, execution_cont
 from entrypoints.container import Container
 from entrypoints.health_server import HealthPortUnavailable, runner_health
 from entrypoints.live_runner import LiveRunner, live_strategies, shutdown_policy
-from entrypoints.monitor_view import runner_jobs
+from entrypoints.monitor_view import latest_snapshots, runner_jobs
 from entrypoints.scheduled_jobs import cycle_jobs
 
 
@@ -140,10 +140,7 @@ def _status(args: argparse.Namespace) -> int:
         container.projection_runner().catch_up()
         models = container.read_models()
         rows = {r["subaccount"]: r for r in models.rows("subaccounts")}
-        snapshots: dict[int, dict[str, Any]] = {}
-        for snap in models.rows("performance_snapshots"):
-            if snap["subaccount"] not in snapshots or snap["taken_at"] > snapshots[snap["subaccount"]]["taken_at"]:
-                snapshots[snap["subaccount"]] = snap
+        snapshots = latest_snapshots(models)
         numbers = [args.subaccount] if args.subaccount else list(range(1, settings.trading.subaccounts.count + 1))
         now = container.clock().now()
         view = {
