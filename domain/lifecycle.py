@@ -42,7 +42,7 @@ _ACTIVE = frozenset({_S.PENDING, _S.TESTED, _S.SELECTED, _S.LIVE})
 
 TRANSITIONS: Mapping[str, tuple[frozenset[StrategyStatus], StrategyStatus | None]] = {
     "mark_tested": (frozenset({_S.PENDING}), _S.TESTED),
-    "select": (frozenset({_S.TESTED}), _S.SELECTED),
+    "select": (frozenset({_S.TESTED, _S.SELECTED}), _S.SELECTED),  # from SELECTED: a re-ranking's new rank
     "deselect": (frozenset({_S.SELECTED}), _S.TESTED),
     "deploy": (frozenset({_S.SELECTED}), _S.LIVE),
     "retire": (_ACTIVE, _S.RETIRED),
@@ -214,6 +214,7 @@ class Strategy:
         self._trigger(StrategyTested(aggregate_id=self.id, occurred_at=_when(at), backtest_id=backtest_id))
 
     def select(self, score: float, rank: int, *, at: datetime | None = None) -> None:
+        """TESTED -> SELECTED; on a SELECTED strategy, the new score and rank a re-ranking gave it."""
         self._require("select")
         if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
             raise InvalidStrategy(f"rank must be an int >= 1, got {rank!r}")

@@ -1,4 +1,4 @@
-"""Events of research runs: validations, generation attempts that failed, pipeline runs.
+"""Events of research runs: validations, generation attempts that failed, pipeline runs, re-rankings.
 
 Each run is a stream of its own (validation-{id}, generation-{id}, pipeline-{id}): code that never
 became a strategy still leaves its record, and a killed pipeline run finds its progress here.
@@ -99,3 +99,24 @@ class CandidateEvaluated(PipelineEvent):
 class PipelineRunCompleted(PipelineEvent):
     selected: tuple[str, ...] = ()
     report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankingEvent(DomainEvent):
+    stream_prefix: ClassVar[str] = "ranking"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrategiesReranked(RankingEvent):
+    """A re-ranking of every strategy that passed the gates that moved something (written only then).
+
+    `selected` is the new ranking, best first; `deselected` and `unrankable` map an id to why.
+    """
+
+    pool: int = 0
+    selected: tuple[str, ...] = ()
+    newly_selected: tuple[str, ...] = ()
+    reranked: tuple[str, ...] = ()
+    deselected: dict[str, str] = field(default_factory=dict)
+    unrankable: dict[str, str] = field(default_factory=dict)
+    current_regimes: dict[str, str] = field(default_factory=dict)

@@ -16,6 +16,7 @@ from adapters.clock.system import SystemClock
 from adapters.memory.job_store import InMemoryJobStore
 from adapters.postgres.event_store import PostgresEventStore
 from adapters.postgres.read_models import PostgresReadModels
+from adapters.reports.files import FileReportStore
 from adapters.threads.runner import ThreadTaskRunner
 from application.backtest import RunBacktest
 from application.backtest_jobs import BacktestJobs
@@ -31,12 +32,14 @@ from application.projections.read_models import ALL_PROJECTIONS
 from application.projections.runner import ProjectionRunner
 from application.reconcile_subaccount import Reconciler
 from application.register_strategy import RegisterStrategy
+from application.rerank_strategies import RerankStrategies
 from application.stop_strategy import StrategyStopper
 from application.strategy_repository import StrategyRepository
 from application.subaccount_ledger import SubaccountLedger
 from application.validate_strategy import ValidateStrategy
 from application.validation_jobs import ValidationJobs
 from application.validation_policy import ValidationPolicy
+from application.weekly_report import WeeklyReports
 from domain.backtest import Costs
 from domain.risk import RiskPolicy
 from entrypoints import execution, generation, market_data, notifications, pipeline
@@ -105,6 +108,10 @@ def open_strategy_sandbox(settings: Settings) -> Iterator[StrategySandbox]:
         sandbox.close()
 
 
+def weekly_report_folder(settings: Settings) -> str:
+    return os.path.join(settings.system.var_dir, "reports", "weekly")
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -147,6 +154,11 @@ class Container(containers.DeclarativeContainer):
         repository=strategy_repository, events=event_store, clock=clock, policy=generation_policy,
         runner=batch_runner, sandbox=strategy_sandbox, engine=backtest_engine, costs=backtest_costs,
         validation_policy=validation_policy,
+    )
+    rerank_strategies = providers.Factory(
+        RerankStrategies, repository=strategy_repository, events=event_store, read_models=read_models, clock=clock,
+        scoring=providers.Callable(pipeline.scoring_from, settings),
+        regime_filter=settings.provided.classification.regime_filter, catch_up=projection_runner.provided.catch_up,
     )
     job_store = providers.Singleton(InMemoryJobStore)
     task_runner = providers.Singleton(ThreadTaskRunner, max_workers=settings.provided.backtesting.parallel_workers)
@@ -201,6 +213,12 @@ class Container(containers.DeclarativeContainer):
     event_notifications = providers.Singleton(
         notifications.event_notifications, settings, event_store, read_models, clock, notification_targets,
     )
+
+    # Reports: the weekly report (`sixbtc report weekly`, POST /reports/weekly, the runner's weekly-report
+    # job) as JSON and Markdown under <system.var_dir>/reports/weekly/, served by GET /reports/weekly.
+    report_store = providers.Singleton(FileReportStore, providers.Callable(weekly_report_folder, settings))
+    weekly_reports = providers.Factory(WeeklyReports, event_store, read_models, clock, report_store,
+                                       catch_up=projection_runner.provided.catch_up)
 
 
 def build_container(settings: Settings) -> Container:

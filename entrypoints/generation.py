@@ -28,6 +28,7 @@ from application.strategy_authoring import Author, FallbackAuthor, LlmAuthor, Of
 from application.strategy_repository import StrategyRepository
 from application.validate_strategy import ValidateStrategy
 from domain.errors import DomainError
+from entrypoints.market_data import CACHE_FOLDER
 from entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -99,9 +100,19 @@ def gate_candles(settings: Settings, data: str, days: int) -> CandleSource:
     from adapters.synthetic.candle_source import FallbackCandleSource, SyntheticCandleSource
 
     end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    primary = FileCandleSource(data, settings.trading.symbols) if Path(data).exists() else None
+    folder = candle_folder(Path(data))
+    primary = FileCandleSource(str(folder), settings.trading.symbols) if folder.exists() else None
     return FallbackCandleSource(primary, SyntheticCandleSource(end=end, days=days, seed=7,
                                                                symbols=settings.trading.symbols))
+
+
+def candle_folder(data: Path) -> Path:
+    """`data` itself when it holds candle files; else its `binance/` folder, where `sixbtc data download`
+    and the scheduler's daily history job keep their cache, so research sees the downloads."""
+    cache = data / CACHE_FOLDER
+    if data.is_dir() and not any(data.glob("*.parquet")) and any(cache.glob("*.parquet")):
+        return cache
+    return data
 
 
 def build_generation(settings: Settings, choice: str, candles: CandleSource, validate: ValidateStrategy,

@@ -13,9 +13,12 @@ from adapters.parquet.candle_store import ParquetCandleStore
 from application.ports.clock import Clock
 from entrypoints.settings import Settings
 
+CACHE_FOLDER = "binance"
+"""Under system.data_dir: the candle cache of `sixbtc data download` and the daily history job."""
+
 
 def candle_cache(settings: Settings) -> ParquetCandleStore:
-    return ParquetCandleStore(Path(settings.system.data_dir) / "binance")
+    return ParquetCandleStore(Path(settings.system.data_dir) / CACHE_FOLDER)
 
 
 def binance_history(settings: Settings) -> Iterator[BinanceHistory]:

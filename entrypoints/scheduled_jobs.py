@@ -4,10 +4,15 @@
   candidates on the cached candles (as `sixbtc pipeline` runs it; the offline generator when no AI
   provider has a key), so what is new is validated, backtested, scored and selected or not;
 - history, daily: the incremental candle download of `sixbtc data download` for
-  `trading.symbols` x `trading.timeframes` over `backtesting.lookback_days` (only missing bars).
-
-Classification has no job of its own: the ranking needs the whole batch it ranks (the deflated
-Sharpe is against the batch's spread), so it is done inside each research run.
+  `trading.symbols` x `trading.timeframes` over `backtesting.lookback_days` (only missing bars);
+- classification, every `classification.frequency_hours`: every strategy that passed the gates
+  (TESTED or SELECTED, from any research run) re-ranked in each symbol's current regime on the
+  same cached candles, into the top `classification.top_n` (application/rerank_strategies.py), so
+  deployment and rotation always take from a current ranking. A research run still ranks its own
+  batch when it completes; this job ranks the batches together.
+- weekly-report, every 7 days: the weekly report of `sixbtc report weekly` (each live strategy
+  against its backtest, their correlation, every rotation and stop with its reason), written under
+  `<system.var_dir>/reports/weekly/` and served by GET /reports/weekly (application/weekly_report.py).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from entrypoints.settings import Settings
 log = logging.getLogger(__name__)
 
 HISTORY_EVERY = timedelta(days=1)
+WEEKLY_REPORT_EVERY = timedelta(days=7)
 
 
 def cycle_jobs(container: Container) -> list[ScheduledJob]:
@@ -43,6 +49,10 @@ def cycle_jobs(container: Container) -> list[ScheduledJob]:
         job("research", "generate, validate, backtest and select a batch", research_job(container),
             timedelta(hours=generation.frequency_hours)),
         job("history", "incremental candle history download", history_job(container), HISTORY_EVERY),
+        job("classification", "re-rank every tested strategy in the current regimes", classification_job(container),
+            timedelta(hours=container.settings().classification.frequency_hours)),
+        job("weekly-report", "weekly report: live against backtest, correlation, rotations and stops",
+            weekly_report_job(container), WEEKLY_REPORT_EVERY),
     ]
 
 
@@ -72,4 +82,24 @@ def history_job(container: Container) -> Callable[[], None]:
                                    float(settings.backtesting.lookback_days))
         log.info("history download", extra={"series": len(results), "rows_added": sum(r.rows_added for r in results),
                                             "gaps_left": sum(r.gaps_left for r in results)})
+    return run
+
+
+def classification_job(container: Container) -> Callable[[], None]:
+    def run() -> None:
+        settings = container.settings()
+        candles = container.gate_candles(settings.system.data_dir, GATE_DAYS)
+        report = container.rerank_strategies().run(candles)
+        container.projection_runner().catch_up()
+        log.info("classification run", extra={"ranking_id": report.ranking_id, "pool": report.pool,
+                                              "selected": len(report.selected), "changed": report.changed,
+                                              "unrankable": len(report.unrankable)})
+    return run
+
+
+def weekly_report_job(container: Container) -> Callable[[], None]:
+    def run() -> None:
+        report = container.weekly_reports().publish()
+        log.info("weekly report", extra={"week": report.week, "strategies": len(report.strategies),
+                                         "changes": len(report.changes)})
     return run

@@ -19,6 +19,7 @@ from entrypoints.api import (
     health,
     operations,
     pipeline_runs,
+    reports,
     strategies,
     subaccounts,
     ui,
@@ -55,7 +56,7 @@ def create_app(container: Container, *, follow_projections: bool = True) -> Fast
         container.live_candles.shutdown()
 
     app = FastAPI(
-        title="SixBTC",
+        title=container.settings().system.name,
         version=VERSION,
         description="AI strategy factory for crypto perpetual futures: strategies, results, health, and "
                     "deployment to Hyperliquid subaccounts (paper unless the server was started with --live).",
@@ -78,6 +79,7 @@ def create_app(container: Container, *, follow_projections: bool = True) -> Fast
     app.include_router(deployments.router)
     app.include_router(emergency_stops.router)
     app.include_router(subaccounts.router)
+    app.include_router(reports.router)
     app.include_router(ui.router)
     add_execution_handlers(app)
     add_request_handlers(app)

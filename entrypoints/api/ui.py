@@ -54,7 +54,7 @@ def _assets() -> dict[str, tuple[Path, str]]:
 def page(request: Request) -> HTMLResponse:
     settings = request.app.state.container.settings()
     html = _templates().get_template("dashboard.html.j2").render(
-        refresh_seconds=settings.monitoring.dashboard.refresh_seconds, version=VERSION,
+        name=settings.system.name, refresh_seconds=settings.monitoring.dashboard.refresh_seconds, version=VERSION,
         plotly_version=version("plotly"))
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 

@@ -19,6 +19,7 @@ from entrypoints.cli import (
     generate_command,
     monitor_command,
     pipeline_commands,
+    report_command,
     run_commands,
     subaccount_commands,
     validate_command,
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     deploy_commands.add(sub)
     emergency_commands.add(sub)
     subaccount_commands.add(sub)
+    report_command.add(sub)
     api_command.add(sub)
     demo_command.add(sub)
     return parser

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
@@ -38,17 +37,6 @@ def _rule(holds: Callable[[Any], bool], message: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _is_zone(name: str) -> bool:
-    """UTC is accepted without the tz database, which slim containers may lack."""
-    if name == "UTC":
-        return True
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
-
-
 def _unique_nonempty(values: list[str]) -> list[str]:
     seen: set[str] = set()
     for index, item in enumerate(values):
@@ -76,7 +64,6 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 HttpUrl = Annotated[str, _rule(lambda v: v.startswith(("http://", "https://")), "must be an http or https URL")]
 WsUrl = Annotated[str, _rule(lambda v: v.startswith(("ws://", "wss://")), "must be a ws or wss URL")]
 PostgresUrl = Annotated[str, AfterValidator(_postgres)]
-TimeZone = Annotated[str, _rule(_is_zone, "must be an IANA time zone such as UTC or Europe/Rome")]
 Address = Annotated[str, _rule(lambda v: bool(_ADDRESS.fullmatch(v)), "must be 0x followed by 40 hex digits")]
 OptionalAddress = Annotated[str, _rule(lambda v: not v or bool(_ADDRESS.fullmatch(v)),
                                        "must be 0x followed by 40 hex digits, or empty")]

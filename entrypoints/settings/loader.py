@@ -33,6 +33,10 @@ _PLAIN = {
 }
 _RETIRED: dict[KeyPath, str] = {
     ("system", "deployment_mode"): "has moved: set deployment.mode (paper | live) instead",
+    ("system", "timezone"): "is not read: schedules, daily loss and shown times are all UTC (candles close on "
+                            "UTC boundaries); remove this key",
+    ("hyperliquid", "testnet"): "is not read: orders are signed for mainnet exactly when hyperliquid.base_url is "
+                                "https://api.hyperliquid.xyz, for testnet otherwise; remove this key",
     ("hyperliquid", "private_key"): "is not read from config: the signing key comes only from the HL_PRIVATE_KEY "
                                     "environment variable; remove this key and export HL_PRIVATE_KEY",
 }

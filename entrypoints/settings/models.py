@@ -30,7 +30,6 @@ from entrypoints.settings.fields import (
     Section,
     SubaccountNumber,
     Timeframes,
-    TimeZone,
     Unit,
     WsUrl,
     masked,
@@ -39,7 +38,7 @@ from entrypoints.settings.fields import (
 
 class SystemSettings(Section):
     name: str = "SixBTC"
-    timezone: TimeZone = "UTC"
+    """Shown as the API's title and on the web dashboard, to tell one instance from another."""
     data_dir: str = "data"
     var_dir: str = "var"
 
@@ -55,7 +54,6 @@ class DatabaseSettings(Section):
 class HyperliquidSettings(Section):
     base_url: HttpUrl = "https://api.hyperliquid.xyz"
     ws_url: WsUrl = "wss://api.hyperliquid.xyz/ws"
-    testnet: bool = False
     main_address: OptionalAddress = ""
     subaccounts: dict[SubaccountNumber, Address] = Field(default_factory=dict)
     fee_rate: Rate = 0.00045

@@ -47,6 +47,7 @@ def write_config(tmp_path: Path, *, mode: str = "paper", subaccounts: dict[int, 
         text = text.replace("base_url: https://api.hyperliquid.xyz", f"base_url: {base_url}")
         text = text.replace("ws_url: wss://api.hyperliquid.xyz/ws", f"ws_url: {'ws' + base_url[4:]}/ws")
     text = text.replace("file: logs/sixbtc.log ", f"file: {tmp_path / 'sixbtc.log'} ")
+    text = text.replace("  var_dir: var ", f"  var_dir: {tmp_path / 'var'} ")
     path = tmp_path / "config.yaml"
     path.write_text(text)
     return path

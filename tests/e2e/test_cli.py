@@ -13,7 +13,8 @@ from sqlalchemy.engine import URL
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "config" / "config.yaml"
 COMMANDS = ["config", "db", "data", "generate", "validate", "backtest", "classify", "pipeline", "deploy", "stop",
-            "rotate", "subaccounts", "reconcile", "run", "monitor", "status", "emergency-stop", "api", "demo"]
+            "rotate", "subaccounts", "reconcile", "run", "monitor", "status", "emergency-stop", "api", "demo",
+            "report"]
 
 
 def sixbtc(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:

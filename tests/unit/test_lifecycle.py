@@ -79,6 +79,7 @@ ACTIONS: dict[str, Callable[[Strategy], None]] = {
 EXPECTED = {
     ("mark_tested", S.PENDING): S.TESTED,
     ("select", S.TESTED): S.SELECTED,
+    ("select", S.SELECTED): S.SELECTED,  # a re-ranking moves a selected strategy's rank
     ("deselect", S.SELECTED): S.TESTED,
     ("deploy", S.SELECTED): S.LIVE,
     **{("retire", s): S.RETIRED for s in (S.PENDING, S.TESTED, S.SELECTED, S.LIVE)},

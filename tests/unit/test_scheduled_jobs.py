@@ -29,9 +29,10 @@ from domain.scheduler_events import SchedulerJobRan
 from entrypoints.container import Container, build_container
 from entrypoints.live_runner import LiveRunner, ScheduledJob
 from entrypoints.logging_setup import add_secret
-from entrypoints.scheduled_jobs import cycle_jobs, history_job, research_job, research_request
+from entrypoints.scheduled_jobs import classification_job, cycle_jobs, history_job, research_job, research_request
 from entrypoints.settings import Settings
 from tests.unit.test_live_runner import RecordingSession
+from tests.unit.test_rerank_strategies import Market, World, two_runs
 
 T0 = datetime(2026, 3, 2, 12, tzinfo=UTC)
 SECRET = "sk-scheduler-test-secret-0123456789"
@@ -100,7 +101,9 @@ def test_a_job_run_is_an_event_on_its_jobs_stream_that_round_trips() -> None:
 
 def test_the_cycle_jobs_run_at_their_configured_intervals(tmp_path: Path) -> None:
     jobs = {job.job_id: job for job in cycle_jobs(in_memory(tmp_path, ManualClock(datetime.now(UTC))))}
-    assert {k: j.every for k, j in jobs.items()} == {"research": timedelta(hours=2), "history": timedelta(days=1)}
+    assert {k: j.every for k, j in jobs.items()} == {"research": timedelta(hours=2), "history": timedelta(days=1),
+                                                     "classification": timedelta(hours=1),
+                                                     "weekly-report": timedelta(days=7)}
     live = runner(list(jobs.values()))
     seen: dict[str, datetime | None] = {}
     started = datetime.now(UTC)
@@ -247,3 +250,40 @@ def test_the_projections_and_the_live_stats_read_past_recorded_runs(tmp_path: Pa
     JobRunLog(container.event_store()).record("history", T0, T0 + every(1), outcome="failed", detail="down")
     assert container.projection_runner().catch_up().events_seen == 1
     container.live_stats().catch_up()
+
+
+@pytest.mark.parametrize(("last_run_hours_ago", "first_in"), [
+    (None, timedelta(hours=3)), (1.0, timedelta(hours=2)), (5.0, timedelta(minutes=1))])
+def test_classification_runs_every_configured_hours_from_its_last_recorded_run(
+        tmp_path: Path, last_run_hours_ago: float | None, first_in: timedelta) -> None:
+    now = datetime.now(UTC)
+    config = settings(tmp_path)
+    hourly = config.classification.model_copy(update={"frequency_hours": 3})
+    config = config.model_copy(update={"classification": hourly})
+    container = build_container(config)
+    container.event_store.override(providers.Object(InMemoryEventStore()))
+    container.clock.override(providers.Object(ManualClock(now)))
+    if last_run_hours_ago is not None:
+        started = now - timedelta(hours=last_run_hours_ago)
+        JobRunLog(container.event_store()).record("classification", started, started + every(2), outcome="ok")
+    job = {j.job_id: j for j in cycle_jobs(container)}["classification"]
+    assert job.every == timedelta(hours=3) and job.first_run_at == now + first_in
+
+
+def test_the_classification_job_reranks_every_run_on_the_gate_candles(tmp_path: Path) -> None:
+    container = in_memory(tmp_path)
+    two_runs(World(container.event_store()))
+    asked: list[tuple[object, ...]] = []
+
+    def gate_candles(*args: object) -> Market:
+        asked.append(args)
+        return Market()
+
+    container.gate_candles.override(providers.Callable(gate_candles))
+    classification_job(container)()
+    assert asked == [(str(tmp_path / "data"), 730)]
+    rows = container.read_models().rows("strategies", {"status": "SELECTED"})
+    assert sorted((r["rank"], r["strategy_id"]) for r in rows) == [(1, "a1"), (2, "b1"), (3, "a2")], \
+        "one ranking across both runs, read models caught up"
+    dropped = container.strategy_repository().get("b2").deselected_reason or ""
+    assert "max_per_timeframe 3" in dropped, "the configured selection rules"

@@ -175,7 +175,7 @@ def test_the_old_mode_key_names_the_new_one(tmp_path: Path) -> None:
 
 def test_a_key_in_the_config_file_is_refused_in_favour_of_the_environment(tmp_path: Path) -> None:
     """The signing key is read only from HL_PRIVATE_KEY: a config that still sets it is an error."""
-    path = write(tmp_path, "hyperliquid:\n  testnet: false\n  private_key: ${HL_PRIVATE_KEY:-}\n")
+    path = write(tmp_path, "hyperliquid:\n  fee_rate: 0.0004\n  private_key: ${HL_PRIVATE_KEY:-}\n")
     for env in ({}, {"HL_PRIVATE_KEY": SECRET}):
         (found,) = problems(path, env=env)
         assert found.startswith("hyperliquid.private_key: is not read from config") and found.endswith("(line 3)")
