@@ -8,8 +8,9 @@
 - classification, every `classification.frequency_hours`: every strategy that passed the gates
   (TESTED or SELECTED, from any research run) re-ranked in each symbol's current regime on the
   same cached candles, into the top `classification.top_n` (application/rerank_strategies.py), so
-  deployment and rotation always take from a current ranking. A research run still ranks its own
-  batch when it completes; this job ranks the batches together.
+  deployment and rotation always take from a current ranking. A research run ranks its own batch
+  when it completes and, when it selected any, re-ranks everything at once the same way, so SELECTED
+  never exceeds `classification.top_n` until the next hour.
 - weekly-report, every 7 days: the weekly report of `sixbtc report weekly` (each live strategy
   against its backtest, their correlation, every rotation and stop with its reason), written under
   `<system.var_dir>/reports/weekly/` and served by GET /reports/weekly (application/weekly_report.py).
@@ -71,6 +72,8 @@ def research_job(container: Container) -> Callable[[], None]:
         container.projection_runner().catch_up()
         log.info("research run", extra={"run_id": report.get("run_id"), "candidates": report.get("candidates"),
                                         "passed": report.get("passed"), "selected": len(report.get("selected", []))})
+        if report.get("selected"):
+            classification_job(container)()  # the batch's picks join the whole ranking now, not within the hour
     return run
 
 

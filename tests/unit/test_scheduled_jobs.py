@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -287,3 +288,25 @@ def test_the_classification_job_reranks_every_run_on_the_gate_candles(tmp_path: 
         "one ranking across both runs, read models caught up"
     dropped = container.strategy_repository().get("b2").deselected_reason or ""
     assert "max_per_timeframe 3" in dropped, "the configured selection rules"
+
+
+@pytest.mark.parametrize(("selected", "reranked"), [(["x"], 1), ([], 0)])
+def test_a_research_run_that_selected_some_reranks_everything_at_once(
+        tmp_path: Path, selected: list[str], reranked: int) -> None:
+    container = in_memory(tmp_path)
+    calls: list[object] = []
+
+    class Pipeline:
+        def run(self, request: PipelineRequest, candles: object) -> dict[str, Any]:
+            return {"run_id": "run-1", "candidates": 3, "passed": 1, "selected": selected}
+
+    class Rerank:
+        def run(self, candles: object) -> Any:
+            calls.append(candles)
+            return SimpleNamespace(ranking_id="r", pool=1, selected=[], changed=False, unrankable=[])
+
+    container.gate_candles.override(providers.Callable(lambda *args: "candles"))
+    container.research_pipeline.override(providers.Callable(lambda **kw: Pipeline()))
+    container.rerank_strategies.override(providers.Callable(Rerank))
+    research_job(container)()
+    assert calls == ["candles"] * reranked
