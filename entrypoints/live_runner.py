@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -133,20 +134,29 @@ class LiveRunner:
 
     def run(self, stop: threading.Event) -> None:
         """Until `stop` is set; reconciles before the first decision."""
+        with self.scheduled() as scheduler:
+            scheduler.start()
+            jobs = {job: str(at) for job, at in self.next_runs().items()}
+            log.info("live loop started", extra={"timeframes": list(self._timeframes), "jobs": jobs})
+            try:
+                stop.wait()
+            finally:
+                scheduler.shutdown(wait=True)
+        log.info("live loop stopped", extra={"iterations": self.iterations, "misfires": self.misfires,
+                                             "errors": self.errors})
+
+    @contextmanager
+    def scheduled(self) -> Iterator[BackgroundScheduler]:
+        """The loop's scheduler with every job, not started: reconciled before, the venue left as
+        `deployment.shutdown` says after. `run` starts it on the wall clock; a simulated clock
+        drives its jobs one by one instead (entrypoints/simulated_schedule.py)."""
         self._session.start()
         self._catch_up()
-        scheduler = self._build()
-        scheduler.start()
-        jobs = {job: str(at) for job, at in self.next_runs().items()}
-        log.info("live loop started", extra={"timeframes": list(self._timeframes), "jobs": jobs})
         try:
-            stop.wait()
+            yield self._build()
         finally:
-            scheduler.shutdown(wait=True)
             self._session.stop()
             self._catch_up()
-            log.info("live loop stopped", extra={"iterations": self.iterations, "misfires": self.misfires,
-                                                 "errors": self.errors})
 
     def next_runs(self) -> dict[str, datetime | None]:
         """Each scheduled job's next run (None: paused); empty before the scheduler starts."""
@@ -164,20 +174,24 @@ class LiveRunner:
             self._add(scheduler, f"close-{timeframe}", self._close, f"decide on {timeframe} closes",
                       CronTrigger(timezone=UTC, second=str(self._grace), **CRON[timeframe]), args=[timeframe])
         self._add(scheduler, "snapshots", self._check, "snapshots and emergency limits",
-                  IntervalTrigger(minutes=self._check_minutes, timezone=UTC))
+                  self._every(timedelta(minutes=self._check_minutes)))
         if self._rotation_hours:
             self._add(scheduler, "rotation", self._rotate, "rotate degraded strategies",
-                      IntervalTrigger(hours=self._rotation_hours, timezone=UTC))
+                      self._every(timedelta(hours=self._rotation_hours)))
         if self._notify is not None:
             self._add(scheduler, "notifications", self._notify_events, "notify new events",
-                      IntervalTrigger(seconds=self._notify_seconds, timezone=UTC))
+                      self._every(timedelta(seconds=self._notify_seconds)))
         for job in self._jobs:
-            self._add(scheduler, job.job_id, _call(job.action), job.name,
-                      IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC),
+            self._add(scheduler, job.job_id, _call(job.action), job.name, self._every(job.every),
                       next_run_time=job.first_run_at)
         scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES)
         self._scheduler = scheduler
         return scheduler
+
+    def _every(self, interval: timedelta) -> IntervalTrigger:
+        """First due one interval after the runner's `now` (APScheduler's own default reads the wall
+        clock, which a simulated clock would never reach)."""
+        return IntervalTrigger(seconds=interval.total_seconds(), start_date=self._now() + interval, timezone=UTC)
 
     def _add(self, scheduler: BackgroundScheduler, job_id: str, action: Callable[..., None], name: str,
              trigger: CronTrigger | IntervalTrigger, args: list[Any] | None = None,
