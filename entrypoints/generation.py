@@ -46,10 +46,10 @@ def adapter_kind(name: str) -> str:
 
 
 def ai_providers(settings: Settings, choice: str) -> tuple[list[tuple[AIProvider, float]], list[str]]:
-    """(usable providers with their weights, one line per configured provider that cannot be used)."""
-    from adapters.anthropic.provider import AnthropicProvider
-    from adapters.openai.provider import OpenAIProvider
+    """(usable providers with their weights, one line per configured provider that cannot be used).
 
+    The SDKs are imported only for a provider that is used: together they take seconds to import,
+    which an offline research run in the live loop's process should not pay."""
     usable: list[tuple[AIProvider, float]] = []
     problems: list[str] = []
     for name, config in settings.generation.ai_providers.items():
@@ -64,10 +64,17 @@ def ai_providers(settings: Settings, choice: str) -> tuple[list[tuple[AIProvider
             variable = _KEY_VARIABLES.get(name, f"the key in generation.ai_providers.{name}.api_key")
             problems.append(f"generation.ai_providers.{name} has no API key: set {variable}")
             continue
-        cls = AnthropicProvider if kind == "anthropic" else OpenAIProvider
-        usable.append((cls(name, key, config.model, config.temperature, config.max_tokens,
+        usable.append((_provider_class(kind)(name, key, config.model, config.temperature, config.max_tokens,
                            base_url=config.base_url or None), config.weight))
     return usable, problems
+
+
+def _provider_class(kind: str) -> type[AIProvider]:
+    if kind == "anthropic":
+        from adapters.anthropic.provider import AnthropicProvider
+        return AnthropicProvider
+    from adapters.openai.provider import OpenAIProvider
+    return OpenAIProvider
 
 
 def author_for(settings: Settings, choice: str) -> Author:

@@ -12,6 +12,8 @@ import argparse
 import json
 import logging
 import logging.handlers
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,3 +206,13 @@ def test_refresh_seconds_paces_the_terminal_monitor(tmp_path: Path, clean_pg: En
                                   runner_url="http://127.0.0.1:9")
         assert _monitor(args, stop) == 0
         assert stop.waits == [expected]
+
+
+def test_no_ai_sdk_is_imported_when_every_provider_is_off() -> None:
+    """An offline research run in the live loop's process must not pay seconds of SDK imports."""
+    code = ("import sys; from entrypoints.settings import Settings; from entrypoints.generation import ai_providers;"
+            "usable, problems = ai_providers(Settings(), 'auto'); assert not usable and problems;"
+            "print(sorted(m for m in ('anthropic', 'openai') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"
