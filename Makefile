@@ -41,8 +41,12 @@ browser:
 	  else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 	    || echo "browser: apt-get could not install chromium (no network or no Debian mirror?)"; fi; }
 
+# Two pytest workers (pytest-xdist): much of the suite waits on servers, subprocesses and Postgres,
+# so two overlap well even on a 2-core machine; each worker has its own test database.
+TEST_WORKERS ?= 2
+
 unit: $(STAMP) browser
-	SIXBTC_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
+	SIXBTC_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 test: lint contracts typecheck unit
 
