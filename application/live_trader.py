@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
+from application.bar_frames import BarFrames
 from application.closing import close_symbol
 from application.open_position import EntryRequest, PositionOpener
 from application.ports.clock import Clock
@@ -86,18 +87,25 @@ class LiveTrader:
         """`bar_time` is the open time of the bar that just closed. Decisions come back in the order given.
 
         In turn (`parallel` 1), each strategy's signals and then its orders, one strategy after
-        another. Otherwise signals first, for every strategy, then orders: those of several
-        subaccounts go out at once only when this bar's new entries all fit under the open-positions
-        limit; when they compete for the last slots, the strategies act one after another in the
-        order given, so which entries get a slot never depends on which venue answered first.
+        another. Otherwise subaccounts are decided at once, each its signals then its orders, when
+        even the most entries this bar could bring (every symbol a subaccount holds nothing on)
+        fit under the open-positions limit: no entry can then be refused for a slot, whatever the
+        timing. When they might not, signals first, for every strategy, then orders: at once when
+        the entries the signals ask for fit; when they compete for the last slots, the strategies
+        act one after another in the order given, so which entries get a slot never depends on
+        which venue answered first.
         """
-        self._open_total = sum(len(self.ledger.load(n).positions) for n in self.exchange.subaccounts())
+        books = {n: self.ledger.load(n) for n in self.exchange.subaccounts()}
+        self._open_total = sum(len(book.positions) for book in books.values())
         groups: dict[int, list[LiveStrategy]] = {}
         for strategy in strategies:
             groups.setdefault(strategy.subaccount, []).append(strategy)
+        bars = BarFrames(self._closed_bars, bar_time)
+        most_entries = sum(len(self.symbols) if n not in books else
+                           sum(1 for symbol in self.symbols if symbol not in books[n].positions) for n in groups)
 
         def prepare(s: LiveStrategy) -> _Prepared:
-            return self._guarded(s, bar_time, lambda: self._prepare(s, bar_time),
+            return self._guarded(s, bar_time, lambda: self._prepare(s, bar_time, bars),
                                  lambda failed: _Prepared(s, None, {}, [failed]))
 
         def act(s: LiveStrategy, prepared: _Prepared) -> list[Decision]:
@@ -105,6 +113,8 @@ class LiveTrader:
 
         if self.parallel == 1 or len(groups) == 1:
             acted = self._each(groups, lambda s: act(s, prepare(s)), at_once=False)
+        elif self._open_total + most_entries <= self.risk.max_open_positions:
+            acted = self._each(groups, lambda s: act(s, prepare(s)))
         else:
             ready = self._each(groups, prepare)
             entries = sum(p.new_entries for p in ready.values())
@@ -138,15 +148,18 @@ class LiveTrader:
 
     # --- one strategy -----------------------------------------------------------------------
 
-    def _prepare(self, strategy: LiveStrategy, bar_time: datetime) -> _Prepared:
-        frames = {s: self._closed_bars(s, strategy.timeframe, bar_time) for s in self.symbols}
+    def _prepare(self, strategy: LiveStrategy, bar_time: datetime, bars: BarFrames) -> _Prepared:
+        frames = {s: bars.get(s, strategy.timeframe) for s in self.symbols}
         frames = {s: f for s, f in frames.items() if len(f) and f.index[-1] == pd.Timestamp(bar_time)}
         if not frames:
             return _Prepared(strategy, None, {}, [])
         signals = self.sandbox.signals(strategy.code, strategy.strategy_id, strategy.params, frames)
         book = self.ledger.load(strategy.subaccount)
+        held = len(book.positions)
         if book_fired_triggers(book, self.exchange.subaccount(strategy.subaccount), pd.Timestamp(bar_time)):
             self.ledger.save(book)  # a stop the venue fired since the last bar: the position is gone
+            for _ in range(held - len(book.positions)):
+                self._give_slot()  # counted open at the start of the bar; free for this bar's entries
         return _Prepared(strategy, book, {symbol: signals[symbol].iloc[-1] for symbol in sorted(frames)}, [])
 
     def _act_all(self, prepared: _Prepared, bar_time: datetime) -> list[Decision]:
@@ -193,7 +206,8 @@ class LiveTrader:
         size = 0.0 if refusal else self.risk.position_size(equity, price, stop, float(row["size"]))
         if refusal is None and size <= 0:
             refusal = f"no size: equity {equity:.2f}"
-        if refusal is None:
+        netted = symbol in book.positions  # a reversal whose close failed: the entry trades against it
+        if refusal is None and not netted:
             refusal = self._take_slot()
         if refusal is not None:
             book.refuse_signal(strategy.strategy_id, symbol, direction, bar_time, refusal, self.clock.now())
@@ -207,7 +221,7 @@ class LiveTrader:
                 take_profit_pct=tp_pct, reference_mid=price), book)
             opened = result.status == "filled"
         finally:
-            if not opened and symbol not in book.positions:
+            if not opened and not netted and symbol not in book.positions:
                 self._give_slot()
         if result.status == "rejected":
             return Decision(strategy.strategy_id, symbol, "rejected", result.reason or "")

@@ -30,6 +30,14 @@ ledger) live on the venue's event store, on the in-memory one for Hyperliquid. N
 Counted too: event store calls and HTTP requests per bar; `--profile` prints cProfile's top.
 
 Run: `.venv/bin/python bench/live_loop.py [--bars 60] [--warmup 5] [--symbols BTC] [--sandbox inprocess]`.
+
+Figures (2-core machine shared with other work; medians of 3 interleaved runs of `--bars 15`,
+entry median / p99 ms, before -> after the shared bar frames, the paper venue's one read of the
+bars per call and reads-free writes, the sandbox's worker pool and orders sent as soon as a
+subaccount's own signals are in): `--sandbox process`, 10 at once: paper in memory 226/373 ->
+115/187 (first strategy 187 -> 46), paper on PostgreSQL 483/696 -> 358/605, fake Hyperliquid 20 ms
+away 719/896 -> 574/831; in turn, paper in memory 152/312 -> 135/295. In-process sandbox, in turn,
+paper in memory: 184 -> 136 ms of CPU per bar. Table and reasons in docs/live.md, "Latency".
 """
 
 from __future__ import annotations
@@ -506,7 +514,8 @@ def report(results: list[Result], notes: list[str], candles: dict[str, pd.DataFr
 
     console = Console(width=max(150, Console().width))
     span = next(iter(candles.values())).index
-    sandbox = "in process (trusted benchmark code)" if args.sandbox == "inprocess" else "ProcessSandbox (confined)"
+    sandbox = ("in process (trusted benchmark code)" if args.sandbox == "inprocess" else
+               f"ProcessSandbox (confined), up to {os.cpu_count()} workers (one per CPU), started as calls overlap")
     console.print(
         f"{STRATEGIES} strategies (AlternatingBench, a benchmark strategy: long on even hours, short on odd ones, "
         f"ATR stop and target, parameters differ: every bar is a reversal on every subaccount), one per subaccount "
@@ -518,7 +527,9 @@ def report(results: list[Result], notes: list[str], candles: dict[str, pd.DataFr
                   f"venue, then LiveTrader.on_bar_close(the {STRATEGIES} strategies); an entry order's latency is t0 "
                   "-> SubaccountExchange.market_order returning its OrderAck. 'in turn': the subaccounts are decided "
                   "one after the other (LiveTrader.parallel = 1), so the k-th waits for the k-1 before it; 'N at "
-                  "once': N subaccounts on threads, their venue and database round trips overlapping.", markup=False)
+                  "once': N subaccounts on threads, each its signals then its orders (every entry the bar could bring "
+                  "fits the open-positions limit here), their signals, venue and database round trips overlapping.",
+                  markup=False)
     if not results:
         raise SystemExit("every venue was skipped")
     baseline = results[0]

@@ -8,6 +8,7 @@ the backtests and our own book use, so the paper venue cannot disagree with them
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -91,7 +92,13 @@ class PaperOrder:
 
 
 class PaperLedger:
-    """`version` is the stream version folded in so far: the expected_version of the next append."""
+    """`version` is the stream version folded in so far: the expected_version of the next append.
+
+    Orders and fills only ever grow (a live account makes a few per hour, for months), while
+    every venue call asks for the resting triggers and many for the fills since a moment: those
+    two are kept indexed as events are folded in, so a call costs the same in the first hour
+    and after a year.
+    """
 
     def __init__(self, subaccount: int) -> None:
         self.subaccount = subaccount
@@ -99,8 +106,10 @@ class PaperLedger:
         self.portfolio: Portfolio | None = None
         self.orders: dict[str, PaperOrder] = {}
         self.fills: list[ExchangeFill] = []
+        """Oldest first; fills at the same moment in the order they were recorded."""
         self.leverage: dict[str, int] = {}
         self.unrecorded_opening: PaperAccountOpened | None = None
+        self._resting: dict[str, PaperOrder] = {}
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -119,9 +128,12 @@ class PaperLedger:
 
     def resting_triggers(self, symbol: str | None = None) -> list[PaperOrder]:
         """Sorted by symbol, then order id, as open_orders() promises."""
-        found = [o for o in self.orders.values()
-                 if o.is_trigger and o.status == "resting" and (symbol is None or o.symbol == symbol)]
+        found = [o for o in self._resting.values() if symbol is None or o.symbol == symbol]
         return sorted(found, key=lambda o: (o.symbol, o.order_id))
+
+    def fills_since(self, since: datetime) -> list[ExchangeFill]:
+        """Fills at or after `since`, oldest first."""
+        return self.fills[bisect.bisect_left(self.fills, since, key=_fill_time):]
 
     def next_order_id(self) -> str:
         """Dense per subaccount and zero-padded, so text order is placement order."""
@@ -156,16 +168,16 @@ class PaperLedger:
         elif isinstance(event, PaperOrderFilled):
             self._fill(event)
         elif isinstance(event, PaperTriggerPlaced):
-            self.orders[event.client_order_id] = PaperOrder(
+            self._put(PaperOrder(
                 client_order_id=event.client_order_id, order_id=event.venue_order_id, symbol=event.symbol,
                 side=as_side(event.side), size=event.size, kind=as_kind(event.kind), reduce_only=True,
                 status="resting", placed_at=event.occurred_at, trigger_price=event.trigger_price,
                 max_slippage=event.max_slippage, armed_after=event.armed_after,
                 armed_high=event.armed_high, armed_low=event.armed_low,
-            )
+            ))
         elif isinstance(event, PaperOrdersCancelled):
             for cloid in event.client_order_ids:
-                self.orders[cloid] = replace(self._order(cloid), status="cancelled")
+                self._put(replace(self._order(cloid), status="cancelled"))
         elif isinstance(event, PaperLeverageSet):
             self.leverage[event.symbol] = event.leverage
         else:
@@ -178,25 +190,34 @@ class PaperLedger:
             order_id=event.client_order_id, symbol=event.symbol, side=side, size=event.size,
             price=event.price, fee=event.fee, time=event.filled_at,
         ), reason=event.kind)
-        self.fills.append(ExchangeFill(
+        bisect.insort_right(self.fills, ExchangeFill(
             fill_id=event.fill_id, order_id=event.venue_order_id, client_order_id=event.client_order_id,
             symbol=event.symbol, side=side, size=event.size, price=event.price, fee=event.fee,
             time=event.filled_at, closed_pnl=sum((t.gross_pnl for t in trades), 0.0),
-        ))
+        ), key=_fill_time)
         if event.kind == "market":
-            self.orders[event.client_order_id] = PaperOrder(
+            self._put(PaperOrder(
                 client_order_id=event.client_order_id, order_id=event.venue_order_id, symbol=event.symbol,
                 side=side, size=event.requested_size or event.size, kind="market", reduce_only=event.reduce_only,
                 status="filled", placed_at=event.filled_at, filled_size=event.size, average_price=event.price,
-            )
+            ))
         else:
-            self.orders[event.client_order_id] = replace(
-                self._order(event.client_order_id), status="filled", filled_size=event.size,
-                average_price=event.price,
-            )
+            self._put(replace(self._order(event.client_order_id), status="filled", filled_size=event.size,
+                              average_price=event.price))
+
+    def _put(self, order: PaperOrder) -> None:
+        self.orders[order.client_order_id] = order
+        if order.is_trigger and order.status == "resting":
+            self._resting[order.client_order_id] = order
+        else:
+            self._resting.pop(order.client_order_id, None)
 
     def _order(self, client_order_id: str) -> PaperOrder:
         try:
             return self.orders[client_order_id]
         except KeyError:
             raise CorruptStream(f"paper-{self.subaccount}: event about unknown order {client_order_id}") from None
+
+
+def _fill_time(fill: ExchangeFill) -> datetime:
+    return fill.time

@@ -2,24 +2,36 @@
 
 The paper venue has no order book, so the newest bar's close stands for the mid: it is the
 first price after a strategy's decision, the price a market order sent then would meet.
+
+One venue call looks at prices many times (the triggers' bars, the mid, the margin of each
+position); inside `pinned()` each symbol's bars are read from the cache once, so the call
+sees one market, as an exchange's matching engine does, and pays for one read.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 
 from application.ports.exchange import UnknownInstrument
 from application.ports.market_data import LiveCandles, UnknownSymbol
-from domain.candles import timeframe_delta, to_utc
+from domain.candles import timeframe_delta
 from domain.instruments import Instrument
 
 MAX_DEFAULT_SZ_DECIMALS = 5
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def utc(moment: datetime) -> datetime:
+    """Naive moments are UTC, as in the candle frame; aware ones compare as they are (no pandas:
+    the paper venue compares times many times per call)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def default_instrument(symbol: str, price: float) -> Instrument:
@@ -35,6 +47,7 @@ def default_instrument(symbol: str, price: float) -> Instrument:
 @dataclass(frozen=True)
 class Bar:
     open_time: datetime
+    """Aware (UTC)."""
     open: float
     high: float
     low: float
@@ -44,6 +57,23 @@ class Bar:
 Instruments = Mapping[str, Instrument] | Callable[[], Mapping[str, Instrument]] | None
 MAX_LEVERAGE = 50
 """Hyperliquid's highest leverage on any perp: the cap while a symbol's own is not known yet."""
+_FIRST_READ = 3
+"""Bars read first for bars_after: the placement bar, the last closed one and the forming one."""
+
+
+@dataclass(frozen=True)
+class _Read:
+    bars: list[Bar]
+    complete: bool
+    """The cache held no more bars than these."""
+
+    def covers(self, after: datetime | None) -> bool:
+        """Holds the newest bar (after None), or every bar that opened after `after`."""
+        if self.complete:
+            return True
+        if not self.bars:
+            return False
+        return after is None or self.bars[0].open_time <= utc(after)
 
 
 class PaperMarket:
@@ -58,9 +88,23 @@ class PaperMarket:
         self._prices = prices
         self.timeframe = timeframe
         self.period = timeframe_delta(timeframe)
+        self._step = self.period.to_pytimedelta()
         self._lock = threading.Lock()
         self._loader = instruments if callable(instruments) else None
         self._instruments: dict[str, Instrument] = {} if callable(instruments) else dict(instruments or {})
+        self._pins = threading.local()
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Until the block ends, on this thread, each symbol's bars are read once; blocks nest."""
+        if getattr(self._pins, "reads", None) is not None:
+            yield
+            return
+        self._pins.reads = {}
+        try:
+            yield
+        finally:
+            self._pins.reads = None
 
     def leverage_cap(self, symbol: str) -> int:
         """The symbol's maximum leverage if known already, else Hyperliquid's highest; reads nothing."""
@@ -69,10 +113,10 @@ class PaperMarket:
         return known.max_leverage if known is not None else MAX_LEVERAGE
 
     def latest_bar(self, symbol: str) -> Bar:
-        frame = self._frame(symbol, 1)
-        if len(frame) == 0:
+        bars = self._recent(symbol, None)
+        if not bars:
             raise UnknownInstrument(f"{symbol}: no {self.timeframe} candles yet, so no price to trade at")
-        return _bars(frame)[-1]
+        return bars[-1]
 
     def mid(self, symbol: str) -> float:
         return self.latest_bar(symbol).close
@@ -91,35 +135,55 @@ class PaperMarket:
 
     def bars_after(self, symbol: str, after: datetime) -> list[Bar]:
         """Bars that opened after `after`, oldest first; the last one may still be forming."""
-        latest = self.latest_bar(symbol)
-        start = to_utc(after)
-        if to_utc(latest.open_time) <= start:
-            return []
-        count = int((to_utc(latest.open_time) - start) / self.period) + 1
-        frame = self._frame(symbol, count)
-        return [bar for bar in _bars(frame) if to_utc(bar.open_time) > start]
+        start = utc(after)
+        bars = self._recent(symbol, start)
+        if not bars:
+            raise UnknownInstrument(f"{symbol}: no {self.timeframe} candles yet, so no price to trade at")
+        return [bar for bar in bars if bar.open_time > start]
 
     def bar_open(self, moment: datetime) -> datetime:
         """The open time of the bar in progress at `moment`."""
-        opened: datetime = to_utc(moment).floor(self.period).to_pydatetime()
-        return opened
+        return _EPOCH + (utc(moment) - _EPOCH) // self._step * self._step
 
-    def _frame(self, symbol: str, lookback: int) -> pd.DataFrame:
+    def _recent(self, symbol: str, after: datetime | None) -> list[Bar]:
+        """The newest bars, oldest first: at least the newest one (after None), or every one that
+        opened after `after`; from this thread's pin when it holds them."""
+        reads: dict[str, _Read] | None = getattr(self._pins, "reads", None)
+        found = reads.get(symbol) if reads is not None else None
+        if found is not None and found.covers(after):
+            return found.bars
+        count = 1 if after is None else _FIRST_READ
+        if found is not None and found.bars and after is not None:
+            count = self._span(found.bars[-1], after)
+        for _ in range(3):  # a second read when the first was too short; a third if a bar came in between
+            found = self._read(symbol, count)
+            if found.covers(after) or after is None or not found.bars:
+                break
+            count = self._span(found.bars[-1], after)
+        if reads is not None:
+            reads[symbol] = found
+        return found.bars
+
+    def _span(self, newest: Bar, after: datetime) -> int:
+        """Bars from the one at `after` to `newest`, when none is missing (with gaps, fewer are needed)."""
+        return max(1, int((newest.open_time - utc(after)) / self._step) + 2)
+
+    def _read(self, symbol: str, lookback: int) -> _Read:
         try:
-            return self._prices.get_data(symbol, self.timeframe, lookback)
+            frame = self._prices.get_data(symbol, self.timeframe, lookback)
         except UnknownSymbol as exc:
             raise UnknownInstrument(f"{symbol} is not tradable on the paper venue: {exc}") from None
+        return _Read(_bars(frame), complete=len(frame) < lookback)
 
 
 _PRICE_COLUMNS = ("open", "high", "low", "close")
 
 
 def _bars(frame: pd.DataFrame) -> list[Bar]:
-    """By column position: selecting columns by a list of names costs 40 times more, on every order."""
-    positions = [frame.columns.get_loc(column) for column in _PRICE_COLUMNS]
-    values = frame.to_numpy(dtype="float64")[:, positions]
-    stamps = pd.DatetimeIndex(frame.index).to_pydatetime()
-    return [
-        Bar(stamp, float(o), float(h), float(low), float(c))
-        for stamp, (o, h, low, c) in zip(stamps, values, strict=True)
-    ]
+    """By column position, through Python floats: selecting columns by a list of names, or
+    converting numpy scalars one by one, costs several times more, on every order."""
+    o, h, low, c = (frame.columns.get_loc(column) for column in _PRICE_COLUMNS)
+    index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else pd.DatetimeIndex(frame.index)
+    rows = frame.to_numpy(dtype="float64").tolist()
+    stamps = (index if index.tz is not None else index.tz_localize("UTC")).to_pydatetime()
+    return [Bar(stamp, row[o], row[h], row[low], row[c]) for stamp, row in zip(stamps, rows, strict=True)]

@@ -21,7 +21,6 @@ from application.ports.exchange import (
     OrderRejected,
     TriggerOrderRequest,
 )
-from domain.candles import to_utc
 from domain.errors import InvalidOrder
 from domain.instruments import Instrument
 from domain.paper_events import PaperEvent, PaperLeverageSet, PaperOrderFilled, PaperOrdersCancelled, PaperTriggerPlaced
@@ -177,7 +176,7 @@ def trigger_order(ledger: PaperLedger, market: PaperMarket, request: TriggerOrde
     except InvalidOrder as exc:
         raise OrderRejected(cloid, str(exc), code="BadTriggerPx") from None
     newest = market.latest_bar(symbol)
-    in_progress = to_utc(newest.open_time) >= to_utc(market.bar_open(now))
+    in_progress = newest.open_time >= market.bar_open(now)
     return [PaperTriggerPlaced(
         aggregate_id=str(ledger.subaccount), occurred_at=now, client_order_id=cloid,
         venue_order_id=ledger.next_order_id(), symbol=symbol, side=request.side, size=size,

@@ -9,6 +9,9 @@ the new state, which is what makes it safe (an order id the other writer already
 then answered from the ledger, a trigger it already fired is no longer resting). Between tries
 a short random pause lets two writers stop colliding; after MAX_ATTEMPTS lost races the call
 fails with ExchangeUnavailable, having written nothing.
+
+So a trading call that writes needs no read first: it decides on the ledger as last folded in,
+and its append is the check (see `_write`); reading calls catch up first, as they must.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from adapters.paper.ledger import PaperLedger, PaperOrder
+from adapters.paper.ledger import PaperLedger
 from adapters.paper.market import PaperMarket
 from adapters.paper.orders import PaperTerms, account_state, held, leverage_of
 from adapters.paper.orders import cancel as cancel_events
 from adapters.paper.orders import market_order as market_events
 from adapters.paper.orders import set_leverage as leverage_events
 from adapters.paper.orders import trigger_order as trigger_events
-from adapters.paper.triggers import fire_next
+from adapters.paper.triggers import TriggerWatch
 from application.event_codec import decode, encode
 from application.ports.clock import Clock
 from application.ports.event_store import EventStore, EventStoreUnavailable, WrongExpectedVersion
@@ -72,9 +75,7 @@ class PaperSubaccount:
         self._lock = threading.RLock()
         self._ledger = PaperLedger(number)
         self._stream = f"{PaperEvent.stream_prefix}-{number}"
-        # Per trigger: the newest closed bar already found not to reach it. Only saves work: a
-        # restarted adapter rescans from the trigger's placement and finds the same answer.
-        self._watched: dict[str, datetime] = {}
+        self._watch = TriggerWatch(market, terms)
 
     @property
     def subaccount(self) -> int:
@@ -83,12 +84,12 @@ class PaperSubaccount:
     # --- reading ----------------------------------------------------------------------------
 
     def account(self) -> AccountState:
-        with self._lock:
+        with self._lock, self._market.pinned():
             self._ready()
             return account_state(self._ledger, self._market, self._terms)
 
     def positions(self) -> list[ExchangePosition]:
-        with self._lock:
+        with self._lock, self._market.pinned():
             self._ready()
             out = []
             for symbol, position in sorted(self._ledger.book.positions.items()):
@@ -101,7 +102,7 @@ class PaperSubaccount:
             return out
 
     def open_orders(self) -> list[OpenOrder]:
-        with self._lock:
+        with self._lock, self._market.pinned():
             self._ready()
             return [o.open_order() for o in self._ledger.resting_triggers()]
 
@@ -110,40 +111,36 @@ class PaperSubaccount:
         return self._market.mid(symbol)
 
     def order_status(self, client_order_id: str) -> OrderAck | None:
-        with self._lock:
+        with self._lock, self._market.pinned():
             self._ready()
             order = self._ledger.orders.get(client_order_id)
             return None if order is None else order.ack()
 
     def fills_since(self, since: datetime) -> list[ExchangeFill]:
-        with self._lock:
+        with self._lock, self._market.pinned():
             self._ready()
-            return sorted((f for f in self._ledger.fills if f.time >= since), key=lambda f: f.time)
+            return self._ledger.fills_since(since)
 
     # --- trading ----------------------------------------------------------------------------
 
     def market_order(self, request: MarketOrderRequest) -> OrderAck:
-        with self._lock:
-            self._ready()
+        with self._lock, self._market.pinned():
             cloid = request.client_order_id
-            self._commit(lambda: self._unless_known(cloid, lambda: market_events(
-                self._ledger, self._market, self._terms, request, self._clock.now())), cloid, fresh=True)
+            self._write(lambda: self._unless_known(cloid, lambda: market_events(
+                self._ledger, self._market, self._terms, request, self._clock.now())), cloid)
             return self._ledger.orders[cloid].ack()
 
     def trigger_order(self, request: TriggerOrderRequest) -> OrderAck:
-        with self._lock:
-            self._ready()
+        with self._lock, self._market.pinned():
             cloid = request.client_order_id
-            self._commit(lambda: self._unless_known(cloid, lambda: trigger_events(
-                self._ledger, self._market, request, self._clock.now())), cloid, fresh=True)
+            self._write(lambda: self._unless_known(cloid, lambda: trigger_events(
+                self._ledger, self._market, request, self._clock.now())), cloid)
             return self._ledger.orders[cloid].ack()
 
     def cancel_all(self, symbol: str | None = None) -> list[str]:
         """The client order ids cancelled (every paper order has one)."""
-        with self._lock:
-            self._ready()
-            written = self._commit(lambda: cancel_events(self._ledger, symbol, self._clock.now(), "cancel_all"),
-                                   fresh=True)
+        with self._lock, self._market.pinned():
+            written = self._write(lambda: cancel_events(self._ledger, symbol, self._clock.now(), "cancel_all"))
             return [cloid for event in written if isinstance(event, PaperOrdersCancelled)
                     for cloid in event.client_order_ids]
 
@@ -154,7 +151,7 @@ class PaperSubaccount:
         reports what the first call did and never sends a second close. The first failure
         propagates; the remaining symbols are left for the retry, which the ids make safe.
         """
-        with self._lock:
+        with self._lock, self._market.pinned():
             self._ready()
             acks = []
             for symbol in sorted({*self._ledger.symbols(), *self._ledger.book.positions}):
@@ -172,10 +169,9 @@ class PaperSubaccount:
             return acks
 
     def set_leverage(self, symbol: str, leverage: int) -> None:
-        with self._lock:
-            self._ready()
-            self._commit(lambda: leverage_events(
-                self._ledger, self._market, self._terms, symbol, leverage, self._clock.now()), fresh=True)
+        with self._lock, self._market.pinned():
+            self._write(lambda: leverage_events(
+                self._ledger, self._market, self._terms, symbol, leverage, self._clock.now()))
 
     # --- the ledger -------------------------------------------------------------------------
 
@@ -191,40 +187,49 @@ class PaperSubaccount:
         """An order id already on the ledger is that order: never a second one."""
         return [] if cloid in self._ledger.orders else decide()
 
-    def _fire_due_triggers(self) -> None:
+    def _fire_due_triggers(self, read_first: bool = True) -> None:
         """One trigger per append: each fill changes the position the next trigger reduces."""
         for attempt in range(MAX_TRIGGER_EVENTS_PER_CALL):
-            if not self._commit(self._next_trigger_events, fresh=attempt > 0):
+            if not self._commit(lambda: self._watch.next_events(self._ledger), fresh=attempt > 0 or not read_first):
                 return
         raise ExchangeError(f"{self._stream}: triggers still firing after {MAX_TRIGGER_EVENTS_PER_CALL} events")
 
-    def _next_trigger_events(self) -> Sequence[PaperEvent]:
-        resting = {o.client_order_id for o in self._ledger.resting_triggers()}
-        self._watched = {cloid: at for cloid, at in self._watched.items() if cloid in resting}
-        for symbol in sorted({o.symbol for o in self._ledger.resting_triggers()}):
-            orders = self._ledger.resting_triggers(symbol)
-            earliest = min(self._watched_after(o) for o in orders)
-            bars = self._market.bars_after(symbol, earliest - self._market.period)  # with the placement bar
-            events = fire_next(self._ledger, self._market, self._terms, symbol, bars, self._watched_after)
-            if events:
-                return events
-            if len(bars) >= 2:  # all but the newest bar are closed: they will not change
-                for order in orders:
-                    self._watched[order.client_order_id] = bars[-2].open_time
-        return []
+    def _write(self, decide: Decision, cloid: str | None = None) -> Sequence[PaperEvent]:
+        """A trading call: the due triggers, then `decide`, on the ledger as last folded in, no read first.
 
-    def _watched_after(self, order: PaperOrder) -> datetime:
-        armed = order.armed_after if order.armed_after is not None else order.placed_at
-        checked = self._watched.get(order.client_order_id)
-        return armed if checked is None or checked < armed else checked
+        The appends carry the version decided on, so a write by anyone else since makes one lose
+        the race, and the whole call is made again on the caught-up ledger. Only an answer that
+        writes nothing (a refusal, an order already known, nothing to cancel) is checked against
+        the stream, with one read: it must not stand on a ledger someone else has moved on from.
+        """
+        self._check_open()
+        stale = not self._ledger.opened
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            if stale:
+                self._catch_up()
+            self._fire_due_triggers(read_first=False)
+            try:
+                events = decide()
+            except ExchangeError:
+                if self._moved_on():
+                    continue
+                raise
+            if not events:
+                if self._moved_on():
+                    continue
+                return []
+            written = self._append(events, cloid, attempt)
+            if written is not None:
+                return written
+            stale = True
+        raise ExchangeUnavailable(f"{self._stream}: lost {MAX_ATTEMPTS} races for the paper ledger in a row")
 
     def _commit(self, decide: Decision, cloid: str | None = None, *, fresh: bool = False) -> Sequence[PaperEvent]:
         """Catch up, decide, append at the version decided on; on a lost race, all again.
 
-        `fresh`: this call caught up already (every public call does in `_ready`), so the first
+        `fresh`: this call caught up already (every reading call does in `_ready`), so the first
         attempt decides on the ledger as it is; a write by anyone else since then makes the append
         lose the race, which catches up and decides again. One read per call instead of two.
-        The first write of an untouched subaccount carries its PaperAccountOpened in front.
         """
         for attempt in range(1, MAX_ATTEMPTS + 1):
             if attempt > 1 or not fresh:
@@ -232,25 +237,40 @@ class PaperSubaccount:
             events = decide()
             if not events:
                 return []
-            opening = self._ledger.unrecorded_opening
-            events = [opening, *events] if opening is not None else list(events)
-            try:
-                version = self._store.append(self._stream, [encode(e) for e in events], self._ledger.version)
-            except WrongExpectedVersion as exc:
-                log.info("paper ledger race, deciding again", extra={"stream": self._stream, "attempt": attempt,
-                                                                    "found": exc.actual})
-                time.sleep(random.uniform(0, min(MAX_RETRY_PAUSE_S, RETRY_PAUSE_S * 2 ** attempt)))
-                continue
-            except EventStoreUnavailable as exc:
-                if cloid is not None:
-                    raise OrderStateUnknown(cloid, f"the paper ledger could not be written: {exc}") from exc
-                raise ExchangeUnavailable(f"{self._stream}: the paper ledger could not be written: {exc}") from exc
-            for event in events:
-                self._ledger.apply(event)
-            if version != self._ledger.version:
-                raise CorruptStream(f"{self._stream}: store at version {version}, ledger at {self._ledger.version}")
-            return events
+            written = self._append(events, cloid, attempt)
+            if written is not None:
+                return written
         raise ExchangeUnavailable(f"{self._stream}: lost {MAX_ATTEMPTS} races for the paper ledger in a row")
+
+    def _append(self, decided: Sequence[PaperEvent], cloid: str | None, attempt: int) -> Sequence[PaperEvent] | None:
+        """The events written (and folded in), or None when another writer got there first.
+
+        The first write of an untouched subaccount carries its PaperAccountOpened in front.
+        """
+        opening = self._ledger.unrecorded_opening
+        events = [opening, *decided] if opening is not None else list(decided)
+        try:
+            version = self._store.append(self._stream, [encode(e) for e in events], self._ledger.version)
+        except WrongExpectedVersion as exc:
+            log.info("paper ledger race, deciding again", extra={"stream": self._stream, "attempt": attempt,
+                                                                "found": exc.actual})
+            time.sleep(random.uniform(0, min(MAX_RETRY_PAUSE_S, RETRY_PAUSE_S * 2 ** attempt)))
+            return None
+        except EventStoreUnavailable as exc:
+            if cloid is not None:
+                raise OrderStateUnknown(cloid, f"the paper ledger could not be written: {exc}") from exc
+            raise ExchangeUnavailable(f"{self._stream}: the paper ledger could not be written: {exc}") from exc
+        for event in events:
+            self._ledger.apply(event)
+        if version != self._ledger.version:
+            raise CorruptStream(f"{self._stream}: store at version {version}, ledger at {self._ledger.version}")
+        return events
+
+    def _moved_on(self) -> bool:
+        """Catch up; whether anything was written since the ledger was last folded in."""
+        before = self._ledger.version
+        self._catch_up()
+        return self._ledger.version != before
 
     def _catch_up(self) -> None:
         try:

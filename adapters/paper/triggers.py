@@ -18,9 +18,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from adapters.paper.ledger import PaperLedger, PaperOrder
-from adapters.paper.market import Bar, PaperMarket
+from adapters.paper.market import Bar, PaperMarket, utc
 from adapters.paper.orders import PaperTerms, close_out, fill_id, fill_price, held, signed
-from domain.candles import to_utc
 from domain.paper_events import PaperEvent, PaperOrderFilled, PaperOrdersCancelled
 
 
@@ -50,9 +49,9 @@ def fire_next(ledger: PaperLedger, market: PaperMarket, terms: PaperTerms, symbo
     `watched_after(order)`: bars opening at or before it are not looked at for that order.
     """
     triggers = ledger.resting_triggers(symbol)
-    starts = {o.client_order_id: to_utc(watched_after(o)) for o in triggers}
+    starts = {o.client_order_id: utc(watched_after(o)) for o in triggers}
     for bar in bars:
-        opened = to_utc(bar.open_time)
+        opened = utc(bar.open_time)
         armed = sorted((o for o in triggers if opened > starts[o.client_order_id] or _placement_bar(o, opened)),
                        key=lambda o: (o.kind != "stop_loss", o.order_id))
         for order in armed:
@@ -63,7 +62,7 @@ def fire_next(ledger: PaperLedger, market: PaperMarket, terms: PaperTerms, symbo
 
 
 def _placement_bar(order: PaperOrder, opened: datetime) -> bool:
-    return order.armed_after is not None and order.armed_low is not None and opened == to_utc(order.armed_after)
+    return order.armed_after is not None and order.armed_low is not None and opened == utc(order.armed_after)
 
 
 def reached_after_placement(order: PaperOrder, bar: Bar) -> float | None:
@@ -103,3 +102,38 @@ def _cancelled(ledger: PaperLedger, order: PaperOrder, at: datetime, reason: str
     return PaperOrdersCancelled(aggregate_id=str(ledger.subaccount), occurred_at=at,
                                 client_order_ids=(order.client_order_id,), reason=reason)
 
+
+
+class TriggerWatch:
+    """Finds the next trigger the bars since it was last checked reach, one subaccount's.
+
+    Per trigger it keeps the newest closed bar already found not to reach it. That only saves
+    work: a restarted adapter rescans from the trigger's placement and finds the same answer.
+    """
+
+    def __init__(self, market: PaperMarket, terms: PaperTerms) -> None:
+        self._market = market
+        self._terms = terms
+        self._watched: dict[str, datetime] = {}
+
+    def next_events(self, ledger: PaperLedger) -> list[PaperEvent]:
+        """The events of the first trigger reached, or [] when none is."""
+        resting = ledger.resting_triggers()
+        ids = {o.client_order_id for o in resting}
+        self._watched = {cloid: at for cloid, at in self._watched.items() if cloid in ids}
+        for symbol in sorted({o.symbol for o in resting}):
+            orders = ledger.resting_triggers(symbol)
+            earliest = min(self._watched_after(o) for o in orders)
+            bars = self._market.bars_after(symbol, earliest - self._market.period)  # with the placement bar
+            events = fire_next(ledger, self._market, self._terms, symbol, bars, self._watched_after)
+            if events:
+                return events
+            if len(bars) >= 2:  # all but the newest bar are closed: they will not change
+                for order in orders:
+                    self._watched[order.client_order_id] = bars[-2].open_time
+        return []
+
+    def _watched_after(self, order: PaperOrder) -> datetime:
+        armed = order.armed_after if order.armed_after is not None else order.placed_at
+        checked = self._watched.get(order.client_order_id)
+        return armed if checked is None or checked < armed else checked

@@ -1,14 +1,18 @@
-"""The StrategySandbox port on a confined worker process (worker.py), reused across calls.
+"""The StrategySandbox port on confined worker processes (worker.py), reused across calls.
 
-The host screens the code first (so a refusal costs no process), then asks the worker. Whatever
+The host screens the code first (so a refusal costs no process), then asks a worker. Whatever
 happens there, the host gets a SandboxRejection with one line of reason, or checked frames
-rebuilt on its own candle index. Calls are serialised on one worker; a dead worker is replaced.
+rebuilt on its own candle index. Each worker serves one call at a time; calls that overlap
+(the live loop deciding several subaccounts at once, a validation run beside it) get workers
+of their own, up to `workers` (default: one per CPU), started only when all are busy
+(worker_pool.py). A dead worker is replaced.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -19,6 +23,7 @@ import pandas as pd
 
 from adapters.sandbox.screen import screen
 from adapters.sandbox.wire import BYTES_PER_ROW, WireError, decode_frames
+from adapters.sandbox.worker_pool import Broken, WorkerPool
 from adapters.sandbox.worker_process import SandboxLimits, WorkerDied, WorkerProcess
 from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo
 from domain.errors import InvalidSignal
@@ -29,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 _REASON_CHARS = 500
 _KEYS_KEPT = 8
+_SCREENS_KEPT = 64
 _KINDS = {"screen", "load", "contract", "runtime", "timeout", "cpu", "memory", "crash"}
 
 
@@ -36,16 +42,16 @@ class ProcessSandbox:
     """`require` names the kernel layers without which untrusted code must not run."""
 
     def __init__(self, limits: SandboxLimits | None = None, require: tuple[str, ...] = ("seccomp",),
-                 *, screen_code: bool = True) -> None:
+                 *, screen_code: bool = True, workers: int | None = None) -> None:
         self.limits = limits or SandboxLimits()
-        self._require = require
         self._screen_code = screen_code  # False only in tests that prove the kernel layers alone
-        self._worker: WorkerProcess | None = None
+        self._pool = WorkerPool(self.limits, require, workers if workers is not None else os.cpu_count() or 1)
         self._lock = threading.Lock()
         self._keys: OrderedDict[tuple[tuple[str, int], ...], tuple[str, dict[str, pd.DataFrame]]] = OrderedDict()
+        self._screened: OrderedDict[tuple[str, str], list[Violation]] = OrderedDict()
 
     def inspect(self, code: str, origin: str, params: Mapping[str, Any] | None = None) -> StrategyInfo:
-        header, _ = self._call({"op": "inspect", "code": code, "origin": origin, "params": dict(params or {})})
+        header, _ = self._call({"op": "inspect", "code": code, "origin": origin, "params": dict(params or {})}, None)
         return _info(header.get("info"))
 
     def signals(self, code: str, origin: str, params: Mapping[str, Any] | None,
@@ -53,12 +59,7 @@ class ProcessSandbox:
         key = self._key_of(frames)
         message = {"op": "signals", "code": code, "origin": origin, "params": dict(params or {}), "data_key": key,
                    "frames": None}
-        header, payload = self._call(message, frames)
-        try:
-            columns = decode_frames(header.get("frames"), payload, {k: len(f) for k, f in frames.items()})
-        except WireError as exc:
-            self._discard()
-            raise SandboxRejection("crash", f"{origin}: the worker sent a malformed reply ({exc})") from None
+        _, columns = self._call(message, frames)
         out = {}
         for name, frame in frames.items():
             try:
@@ -83,14 +84,34 @@ class ProcessSandbox:
                 self._keys.popitem(last=False)
         return key
 
-    def layers(self) -> dict[str, Any]:
-        """The confinement the current worker runs under (starting one if needed)."""
+    def _screen(self, code: str, origin: str) -> list[Violation]:
+        """The screen's findings, remembered: the live loop sends the same code every bar, and
+        screening it costs a quarter of what computing its signals does."""
+        key = (origin, code)
         with self._lock:
-            return dict(self._ensure().layers)
+            found = self._screened.get(key)
+            if found is not None:
+                self._screened.move_to_end(key)
+                return found
+        found = screen(code, origin)
+        with self._lock:
+            self._screened[key] = found
+            while len(self._screened) > _SCREENS_KEPT:
+                self._screened.popitem(last=False)
+        return found
+
+    def layers(self) -> dict[str, Any]:
+        """The confinement a worker runs under (starting one if needed)."""
+        with self._pool.lease() as worker:
+            return dict(worker.layers)
+
+    @property
+    def _worker(self) -> WorkerProcess | None:
+        """The worker the latest call used, while it lives (tests look at its home and pid)."""
+        return self._pool.last
 
     def close(self) -> None:
-        with self._lock:
-            self._discard()
+        self._pool.close()
 
     def __enter__(self) -> ProcessSandbox:
         return self
@@ -98,59 +119,61 @@ class ProcessSandbox:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _call(self, message: dict[str, Any], frames: Mapping[str, pd.DataFrame] | None = None,
-              ) -> tuple[dict[str, Any], bytes]:
+    def _call(self, message: dict[str, Any], frames: Mapping[str, pd.DataFrame] | None,
+              ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
+        """The worker's reply header and, for signals, the columns of each frame it computed."""
         origin = message["origin"]
         if self._screen_code:
-            violations = screen(message["code"], origin)
+            violations = self._screen(message["code"], origin)
             if violations:
                 raise SandboxRejection("screen", f"{origin}: {violations[0]}", tuple(violations), violations[0].line)
         message["cpu_seconds"] = self.limits.cpu_seconds
         message["guarded"] = self._screen_code
-        with self._lock:
-            worker = self._ensure()
-            if frames is not None and message["data_key"] not in worker.sent_data:
-                message["frames"] = dict(frames)
-            expected = sum(len(f) for f in frames.values()) * BYTES_PER_ROW if frames is not None else 0
-            try:
-                header, payload = worker.request(message, expected)
-                if header.get("kind") == "missing_data" and frames is not None:
-                    header, payload = worker.request({**message, "frames": dict(frames)}, expected)
-            except WorkerDied as died:
-                self._discard()
-                raise SandboxRejection(died.kind, f"{origin}: {died.reason}") from None  # type: ignore[arg-type]
-            except WireError as exc:
-                self._discard()
-                raise SandboxRejection("crash", f"{origin}: {exc}") from None
-            if frames is not None:
-                worker.sent_data.add(message["data_key"])
-            if header.get("ok") is True:
-                return header, payload
-            kind = header.get("kind") if header.get("kind") in _KINDS else "crash"
-            if kind == "memory":
-                self._discard()  # a worker that ran out of memory may be in a bad state
-        line = header.get("line") if isinstance(header.get("line"), int) else None
-        raise SandboxRejection(kind, f"{origin}: {_reason(header)}", _violations(header.get("violations")), line)
+        key = message.get("data_key")
+        try:
+            with self._pool.lease(key) as worker:
+                header, payload = self._ask(worker, message, frames)
+                if header.get("ok") is True:
+                    return header, {} if frames is None else _columns(header, payload, frames, origin)
+        except Broken as broken:
+            raise broken.rejection from None
+        raise _rejection(header, origin)
 
-    def _ensure(self) -> WorkerProcess:
-        if self._worker is None or not self._worker.alive:
-            self._discard()
-            try:
-                self._worker = WorkerProcess(self.limits)
-            except (WorkerDied, WireError) as exc:
-                raise SandboxRejection("crash", f"the sandbox worker did not start: {exc}") from None
-            missing = [layer for layer in self._require if not self._worker.layers.get(layer)]
-            if missing:
-                self._discard()
-                raise SandboxRejection("crash", f"the sandbox needs {', '.join(missing)} and this machine "
-                                                "does not provide it: untrusted code will not run here")
-            logger.info("sandbox worker started", extra={"sandbox_layers": self._worker.layers})
-        return self._worker
+    @staticmethod
+    def _ask(worker: WorkerProcess, message: dict[str, Any], frames: Mapping[str, pd.DataFrame] | None,
+             ) -> tuple[dict[str, Any], bytes]:
+        """The worker's reply; Broken when the worker is not to be used again."""
+        origin = message["origin"]
+        if frames is not None and message["data_key"] not in worker.sent_data:
+            message = {**message, "frames": dict(frames)}
+        expected = sum(len(f) for f in frames.values()) * BYTES_PER_ROW if frames is not None else 0
+        try:
+            header, payload = worker.request(message, expected)
+            if header.get("kind") == "missing_data" and frames is not None:
+                header, payload = worker.request({**message, "frames": dict(frames)}, expected)
+        except WorkerDied as died:
+            raise Broken(SandboxRejection(died.kind, f"{origin}: {died.reason}")) from None  # type: ignore[arg-type]
+        except WireError as exc:
+            raise Broken(SandboxRejection("crash", f"{origin}: {exc}")) from None
+        if frames is not None:
+            worker.sent_data.add(message["data_key"])
+        if header.get("ok") is not True and header.get("kind") == "memory":
+            raise Broken(_rejection(header, origin))  # a worker that ran out of memory may be in a bad state
+        return header, payload
 
-    def _discard(self) -> None:
-        if self._worker is not None:
-            self._worker.kill()
-            self._worker = None
+
+def _rejection(header: dict[str, Any], origin: str) -> SandboxRejection:
+    kind: Any = header.get("kind") if header.get("kind") in _KINDS else "crash"
+    line = header.get("line") if isinstance(header.get("line"), int) else None
+    return SandboxRejection(kind, f"{origin}: {_reason(header)}", _violations(header.get("violations")), line)
+
+
+def _columns(header: dict[str, Any], payload: bytes, frames: Mapping[str, pd.DataFrame],
+             origin: str) -> dict[str, dict[str, np.ndarray]]:
+    try:
+        return decode_frames(header.get("frames"), payload, {k: len(f) for k, f in frames.items()})
+    except WireError as exc:
+        raise Broken(SandboxRejection("crash", f"{origin}: the worker sent a malformed reply ({exc})")) from None
 
 
 def _data_key(frames: Mapping[str, pd.DataFrame]) -> str:

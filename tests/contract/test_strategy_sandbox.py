@@ -99,3 +99,16 @@ def test_the_sandbox_keeps_working_after_rejections(sandbox: StrategySandbox) ->
 def strategy_frame(size: str) -> str:
     return (f"        return pd.DataFrame({{'long_entry': True, 'short_entry': False, 'exit': False, "
             f"'size': {size}, 'sl_pct': 0.1, 'tp_pct': 0.1}}, index=df.index)\n")
+
+
+def test_code_that_writes_into_its_candles_changes_neither_them_nor_the_next_call(sandbox: StrategySandbox) -> None:
+    """The live loop gives every strategy of a bar the same frame objects."""
+    frame = candles()
+    before = frame.copy()
+    scribble = "        df['close'] = -1.0\n        df.loc[df.index[-1], 'open'] = -1.0\n"
+    sandbox.signals(strategy(scribble), "scribbler.py", None, {"X": frame})
+    pd.testing.assert_frame_equal(frame, before)
+    got = sandbox.signals(strategy(), "probe.py", None, {"X": frame})["X"]
+    direct = sandbox.signals(strategy(), "probe.py", None, {"X": before})["X"]
+    pd.testing.assert_frame_equal(got, direct)
+    assert got["long_entry"].sum() > 0

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from adapters.sandbox.process_sandbox import ProcessSandbox
@@ -152,6 +153,18 @@ def test_the_worker_is_reused_across_calls() -> None:
         for _ in range(5):
             assert run(sandbox, "") is None
         assert sandbox.layers()["pid"] == first
+
+
+def test_a_call_while_the_worker_is_busy_runs_on_a_second_one_with_the_same_answer() -> None:
+    frame = candles(200)
+    with ProcessSandbox(LIMITS, workers=2) as sandbox:
+        alone = sandbox.signals(strategy(), "probe.py", None, {"X": frame})["X"]
+        with sandbox._pool.lease() as busy:
+            beside = sandbox.signals(strategy(), "probe.py", None, {"X": frame})["X"]
+            assert sandbox._worker is not None and sandbox._worker is not busy
+            assert sandbox._worker.layers["pid"] != busy.layers["pid"]
+        pd.testing.assert_frame_equal(beside, alone)
+        assert sandbox._worker.alive and busy.alive
 
 
 def test_print_in_a_strategy_does_not_corrupt_the_replies() -> None:

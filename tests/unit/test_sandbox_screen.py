@@ -103,3 +103,27 @@ def test_a_reply_that_does_not_match_the_request_is_refused(tamper: str) -> None
         entries.append({"key": "A", "rows": 5})
     with pytest.raises(WireError):
         decode_frames(entries, payload, expected)
+
+
+def test_the_process_sandbox_screens_a_code_once_and_refuses_it_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.sandbox import process_sandbox
+    from application.ports.strategy_sandbox import SandboxRejection
+    from domain.validation.violations import Violation
+
+    screened: list[str] = []
+
+    def counting(code: str, origin: str = "<strategy>") -> list[Violation]:
+        screened.append(origin)
+        return screen(code, origin)
+
+    monkeypatch.setattr(process_sandbox, "screen", counting)
+    sandbox = process_sandbox.ProcessSandbox()
+    hostile = strategy("        import os\n")
+    for _ in range(3):
+        with pytest.raises(SandboxRejection, match="'os'") as refused:
+            sandbox.signals(hostile, "hostile.py", None, {"X": pd.DataFrame()})
+        assert refused.value.kind == "screen" and refused.value.line == 12
+    with pytest.raises(SandboxRejection):
+        sandbox.inspect(hostile, "other.py")
+    assert screened == ["hostile.py", "other.py"], "once per code and origin, and no worker started"
+    assert sandbox._worker is None
