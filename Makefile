@@ -42,11 +42,12 @@ browser:
 	    || echo "browser: apt-get could not install chromium (no network or no Debian mirror?)"; fi; }
 
 # Two pytest workers (pytest-xdist): much of the suite waits on servers, subprocesses and Postgres,
-# so two overlap well even on a 2-core machine; each worker has its own test database.
+# so two overlap well even on a 2-core machine; each worker has its own test database. Whole files
+# go to one worker (loadfile), so a module's expensive fixture (a soak run, a corpus) is built once.
 TEST_WORKERS ?= 2
 
 unit: $(STAMP) browser
-	SIXBTC_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+	SIXBTC_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 test: lint contracts typecheck unit
 
