@@ -8,10 +8,7 @@ file it cannot read: that file may be the only copy of a long download.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from adapters.local.atomic_file import write_atomically
 from adapters.parquet.loader import ATTRS_KEY, load_candles, load_timestamps
 from application.ports.market_data import CacheEntry, UnknownSymbol
 from domain.candles import (
@@ -92,22 +90,8 @@ class ParquetCandleStore:
 
 
 def _write_atomically(path: Path, candles: pd.DataFrame) -> None:
-    """Readers see the old file or the new one, never a mix, even if the process dies mid-write."""
     table = _to_table(candles)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pq.write_table(table, handle, compression="zstd")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    _fsync_directory(path.parent)
+    write_atomically(path, lambda handle: pq.write_table(table, handle, compression="zstd"))
 
 
 def _to_table(candles: pd.DataFrame) -> pa.Table:
@@ -120,14 +104,3 @@ def _to_table(candles: pd.DataFrame) -> pa.Table:
     if candles.attrs:
         table = table.replace_schema_metadata({ATTRS_KEY: json.dumps(candles.attrs, default=str).encode()})
     return table
-
-
-def _fsync_directory(folder: Path) -> None:
-    """Make the rename itself durable; platforms without directory fds (Windows) skip this."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -9,14 +9,12 @@ without its report. Names come from check_week only, so nothing is written outsi
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from adapters.local.atomic_file import write_atomically
 from application.ports.report_store import (
     InvalidReport,
     InvalidWeek,
@@ -39,8 +37,8 @@ class FileReportStore:
         text = json.dumps(canonical_report(week, report), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
         try:
             self._folder.mkdir(parents=True, exist_ok=True)
-            _write_atomically(self._folder / f"{week}.md", markdown)
-            _write_atomically(self._folder / f"{week}.json", text)
+            write_atomically(self._folder / f"{week}.md", lambda f: f.write(markdown.encode("utf-8")))
+            write_atomically(self._folder / f"{week}.json", lambda f: f.write(text.encode("utf-8")))
         except OSError as exc:
             raise ReportStoreError(f"cannot write the report for {week} under {self._folder}: {exc}") from exc
 
@@ -77,31 +75,3 @@ def _is_week(name: str) -> bool:
     except InvalidWeek:
         return False
     return True
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(folder: Path) -> None:
-    """Make the rename itself durable; platforms without directory fds (Windows) skip this."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
