@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from adapters.parquet import candle_store as candle_store_module
+from adapters.local import atomic_file as atomic_file_module
 from adapters.parquet.candle_store import ParquetCandleStore
 from adapters.parquet.loader import (
     CandleFileName,
@@ -104,7 +104,7 @@ def test_a_crash_while_writing_leaves_the_old_file_and_no_debris(tmp_path: Path,
     def power_cut(fd: int) -> None:
         raise OSError("disk gone")
 
-    monkeypatch.setattr(candle_store_module.os, "fsync", power_cut)
+    monkeypatch.setattr(atomic_file_module.os, "fsync", power_cut)
     with pytest.raises(OSError, match="disk gone"):
         store.save("BTCUSDT", "1h", bars([2, 3]))
     monkeypatch.undo()
