@@ -91,6 +91,7 @@ class LiveSession:
 
     def stop(self) -> None:
         """What the venue keeps when the process goes: orders cancelled, positions closed if configured."""
+        self._trader.close()
         now = self._clock.now()
         for number in self._exchange.subaccounts():
             book = self._ledger.load(number)

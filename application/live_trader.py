@@ -77,6 +77,9 @@ class LiveTrader:
     """Positions open across subaccounts, counted once per bar and kept up to date by this bar's orders."""
     _slots: threading.Lock = field(init=False, default_factory=threading.Lock)
     """Guards `_open_total`: a slot is taken before an entry is sent and given back if none opened."""
+    _pool: ThreadPoolExecutor | None = field(init=False, default=None)
+    """The deciding threads, started on the first bar decided at once and kept: starting ten
+    threads per bar cost a few ms before the first signal."""
 
     def __post_init__(self) -> None:
         if self.parallel < 1:
@@ -131,9 +134,16 @@ class LiveTrader:
         if self.parallel == 1 or len(groups) == 1 or not at_once:
             done = [group_work(group) for group in groups.values()]
         else:
-            with ThreadPoolExecutor(max_workers=min(self.parallel, len(groups)), thread_name_prefix="decide") as pool:
-                done = list(pool.map(group_work, groups.values()))
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="decide")
+            done = list(self._pool.map(group_work, groups.values()))
         return {key: value for pairs in done for key, value in pairs}
+
+    def close(self) -> None:
+        """Stop the deciding threads (after the bar in progress); the next bar decided at once starts them again."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def _guarded(self, strategy: LiveStrategy, bar_time: datetime, work: Callable[[], T],
                  failed: Callable[[Decision], T]) -> T:
@@ -153,7 +163,7 @@ class LiveTrader:
         frames = {s: f for s, f in frames.items() if len(f) and f.index[-1] == pd.Timestamp(bar_time)}
         if not frames:
             return _Prepared(strategy, None, {}, [])
-        signals = self.sandbox.signals(strategy.code, strategy.strategy_id, strategy.params, frames)
+        signals = self.sandbox.signals(strategy.code, strategy.strategy_id, strategy.params, frames, last_rows=1)
         book = self.ledger.load(strategy.subaccount)
         held = len(book.positions)
         if book_fired_triggers(book, self.exchange.subaccount(strategy.subaccount), pd.Timestamp(bar_time)):

@@ -27,7 +27,7 @@ this one), once per `--hl-rtt-ms` value (default 0 and 20: every request answere
 a venue farther away), at the request budget `--hl-rps` (default 1000/s as the contract harness;
 the adapter's own default is 8/s); its mid follows the real candles. The subaccount books (the
 ledger) live on the venue's event store, on the in-memory one for Hyperliquid. No network.
-Counted too: event store calls and HTTP requests per bar; `--profile` prints cProfile's top.
+Counted too: event store calls and HTTP requests per bar; `--profile` prints cProfile's top (BENCH_SORT=tottime, BENCH_TOP=60 to change the order and length).
 
 Run: `.venv/bin/python bench/live_loop.py [--bars 60] [--warmup 5] [--symbols BTC] [--sandbox inprocess]`.
 
@@ -182,9 +182,9 @@ class TimedSandbox:
         self.seconds: list[float] = []
 
     def signals(self, code: str, origin: str, params: Mapping[str, Any] | None,
-                frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+                frames: Mapping[str, pd.DataFrame], last_rows: int | None = None) -> dict[str, pd.DataFrame]:
         started = time.perf_counter()
-        out = self.inner.signals(code, origin, params, frames)
+        out = self.inner.signals(code, origin, params, frames, last_rows)
         self.seconds.append(time.perf_counter() - started)
         return out
 
@@ -420,7 +420,8 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
         result.requests_per_bar = {k: n / bars for k, n in (rig.requests() - requests_before).most_common()}
     if profiler is not None:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        order, top = os.environ.get("BENCH_SORT", "cumulative"), int(os.environ.get("BENCH_TOP", "25"))
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(top)
         result.profile = out.getvalue()
     return result
 

@@ -26,8 +26,14 @@ class LiveStrategy(Protocol):
     def generate_signal(self, df: pd.DataFrame) -> Signal | None: ...
 
 
-def checked_frame(out: object, index: pd.Index, owner: str) -> pd.DataFrame:
-    """`out` as a frame with exactly SIGNAL_COLUMNS (bool, bool, bool, float64 x3) on `index`."""
+def checked_frame(out: object, index: pd.Index, owner: str, last_rows: int | None = None) -> pd.DataFrame:
+    """`out` as a frame with exactly SIGNAL_COLUMNS (bool, bool, bool, float64 x3) on `index`.
+
+    With `last_rows`, only the last rows come back and only their values are checked (the live
+    loop acts on the last row alone); columns and index are still checked on the whole frame.
+    """
+    if last_rows is not None and last_rows < 1:
+        raise ValueError(f"last_rows must be at least 1, got {last_rows}")
     where = f"{owner}.signals"
     if not isinstance(out, pd.DataFrame):
         raise InvalidSignal(f"{where} must return a DataFrame, got {type(out).__name__}")
@@ -35,8 +41,11 @@ def checked_frame(out: object, index: pd.Index, owner: str) -> pd.DataFrame:
     if missing:
         raise InvalidSignal(f"{where} is missing column(s) {', '.join(repr(c) for c in missing)}")
     _check_index(out.index, index, where)
-    flags = {c: _flags(out[c], c, index, where) for c in FLAG_COLUMNS}
-    values = {c: _numbers(out[c], c, index, where) for c in VALUE_COLUMNS}
+    frame: pd.DataFrame = out
+    if last_rows is not None and last_rows < len(index):
+        frame, index = out.iloc[-last_rows:], index[-last_rows:]
+    flags = {c: _flags(frame[c], c, index, where) for c in FLAG_COLUMNS}
+    values = {c: _numbers(frame[c], c, index, where) for c in VALUE_COLUMNS}
     long, short = flags["long_entry"], flags["short_entry"]
     _refuse(long & short, "long_entry", "is True on the same row as short_entry", short, index, where)
     entry = long | short
@@ -128,6 +137,8 @@ def _refuse(bad: np.ndarray, column: str, problem: str, values: np.ndarray, inde
 def _flags(column: pd.Series, name: str, index: pd.Index, where: str) -> np.ndarray:
     """Booleans; missing values (NaN, None, NA: what shift() leaves) count as False."""
     dtype = column.dtype
+    if dtype == np.bool_:  # numpy booleans hold no missing values: the common case, without the checks below
+        return np.asarray(column.to_numpy(), dtype=bool)
     if pd.api.types.is_bool_dtype(dtype):
         filled = column.fillna(False) if column.hasnans else column
         return np.asarray(filled.to_numpy(dtype=bool), dtype=bool)
@@ -149,6 +160,8 @@ def _is_flag(value: Any) -> bool:
 
 
 def _numbers(column: pd.Series, name: str, index: pd.Index, where: str) -> np.ndarray:
+    if column.dtype == np.float64:
+        return np.asarray(column.to_numpy(), dtype=float)
     if pd.api.types.is_numeric_dtype(column.dtype):
         return np.asarray(column.to_numpy(dtype=float, na_value=np.nan), dtype=float)
     coerced = pd.to_numeric(column, errors="coerce")

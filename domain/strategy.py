@@ -85,9 +85,10 @@ class StrategyCore(ABC):
         price, NaN for none. Row t may only use rows <= t: it is acted on at bar t+1's open.
         """
 
-    def checked_signals(self, df: pd.DataFrame) -> pd.DataFrame:
-        """`signals(df)` checked and normalised (exact dtypes), or InvalidSignal naming column and row."""
-        return checked_frame(self.signals(df), df.index, type(self).__name__)
+    def checked_signals(self, df: pd.DataFrame, last_rows: int | None = None) -> pd.DataFrame:
+        """`signals(df)` checked and normalised (exact dtypes), or InvalidSignal naming column and row;
+        with `last_rows`, only that many rows at the end (domain.signal_frame.checked_frame)."""
+        return checked_frame(self.signals(df), df.index, type(self).__name__, last_rows)
 
     def generate_signal(self, df: pd.DataFrame) -> Signal | None:
         """Live: the signal of the last row of `signals(df)`; an entry wins over an exit on one bar."""

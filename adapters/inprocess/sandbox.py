@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from adapters.sandbox.runtime import Refusal, compute, describe, instantiate, load_class
-from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo
+from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo, check_last_rows
 from domain.strategy import StrategyCore
 from domain.validation.violations import Violation
 
@@ -27,10 +27,12 @@ class InProcessSandbox:
         return StrategyInfo(**found)
 
     def signals(self, code: str, origin: str, params: Mapping[str, Any] | None,
-                frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+                frames: Mapping[str, pd.DataFrame], last_rows: int | None = None) -> dict[str, pd.DataFrame]:
+        check_last_rows(last_rows)
+
         def run() -> dict[str, pd.DataFrame]:
             strategy = self._strategy(code, origin, params)
-            return {key: compute(strategy, frame, origin) for key, frame in frames.items()}
+            return {key: compute(strategy, frame, origin, last_rows) for key, frame in frames.items()}
 
         return self._run(run, origin)
 

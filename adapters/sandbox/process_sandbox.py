@@ -25,7 +25,7 @@ from adapters.sandbox.screen import screen
 from adapters.sandbox.wire import BYTES_PER_ROW, WireError, decode_frames
 from adapters.sandbox.worker_pool import Broken, WorkerPool
 from adapters.sandbox.worker_process import SandboxLimits, WorkerDied, WorkerProcess
-from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo
+from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo, check_last_rows
 from domain.errors import InvalidSignal
 from domain.signal_frame import checked_frame
 from domain.validation.violations import Violation
@@ -55,15 +55,17 @@ class ProcessSandbox:
         return _info(header.get("info"))
 
     def signals(self, code: str, origin: str, params: Mapping[str, Any] | None,
-                frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+                frames: Mapping[str, pd.DataFrame], last_rows: int | None = None) -> dict[str, pd.DataFrame]:
+        check_last_rows(last_rows)
         key = self._key_of(frames)
         message = {"op": "signals", "code": code, "origin": origin, "params": dict(params or {}), "data_key": key,
-                   "frames": None}
+                   "frames": None, "last_rows": last_rows}
         _, columns = self._call(message, frames)
         out = {}
         for name, frame in frames.items():
+            index = frame.index if last_rows is None else frame.index[-last_rows:]
             try:
-                out[name] = checked_frame(pd.DataFrame(columns[name], index=frame.index), frame.index, "strategy")
+                out[name] = checked_frame(pd.DataFrame(columns[name], index=index), index, "strategy")
             except InvalidSignal as exc:
                 raise SandboxRejection("contract", f"{origin}: {exc}") from None
         return out
@@ -134,7 +136,7 @@ class ProcessSandbox:
             with self._pool.lease(key) as worker:
                 header, payload = self._ask(worker, message, frames)
                 if header.get("ok") is True:
-                    return header, {} if frames is None else _columns(header, payload, frames, origin)
+                    return header, {} if frames is None else _columns(header, payload, frames, message)
         except Broken as broken:
             raise broken.rejection from None
         raise _rejection(header, origin)
@@ -146,7 +148,7 @@ class ProcessSandbox:
         origin = message["origin"]
         if frames is not None and message["data_key"] not in worker.sent_data:
             message = {**message, "frames": dict(frames)}
-        expected = sum(len(f) for f in frames.values()) * BYTES_PER_ROW if frames is not None else 0
+        expected = sum(_rows(f, message) for f in frames.values()) * BYTES_PER_ROW if frames is not None else 0
         try:
             header, payload = worker.request(message, expected)
             if header.get("kind") == "missing_data" and frames is not None:
@@ -168,12 +170,19 @@ def _rejection(header: dict[str, Any], origin: str) -> SandboxRejection:
     return SandboxRejection(kind, f"{origin}: {_reason(header)}", _violations(header.get("violations")), line)
 
 
+def _rows(frame: pd.DataFrame, message: dict[str, Any]) -> int:
+    """Rows the worker must send back for `frame`: all, or the last `last_rows`."""
+    last_rows = message.get("last_rows")
+    return len(frame) if last_rows is None else min(len(frame), int(last_rows))
+
+
 def _columns(header: dict[str, Any], payload: bytes, frames: Mapping[str, pd.DataFrame],
-             origin: str) -> dict[str, dict[str, np.ndarray]]:
+             message: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
     try:
-        return decode_frames(header.get("frames"), payload, {k: len(f) for k, f in frames.items()})
+        return decode_frames(header.get("frames"), payload, {k: _rows(f, message) for k, f in frames.items()})
     except WireError as exc:
-        raise Broken(SandboxRejection("crash", f"{origin}: the worker sent a malformed reply ({exc})")) from None
+        raise Broken(SandboxRejection("crash", f"{message['origin']}: the worker sent a malformed reply ({exc})"),
+                     ) from None
 
 
 def _data_key(frames: Mapping[str, pd.DataFrame]) -> str:

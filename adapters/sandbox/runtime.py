@@ -107,9 +107,9 @@ def describe(strategy: StrategyCore) -> dict[str, Any]:
     }
 
 
-def compute(strategy: StrategyCore, frame: pd.DataFrame, origin: str) -> pd.DataFrame:
+def compute(strategy: StrategyCore, frame: pd.DataFrame, origin: str, last_rows: int | None = None) -> pd.DataFrame:
     try:
-        return strategy.checked_signals(frame.copy())
+        return strategy.checked_signals(frame.copy(), last_rows)
     except MemoryError:
         raise Refusal("memory", "out of memory (the sandbox's address-space limit)") from None
     except InvalidSignal as exc:

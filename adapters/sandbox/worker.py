@@ -60,7 +60,8 @@ class Worker:
         frames = self._frames(message)
         if frames is None:
             return {"ok": False, "kind": "missing_data", "reason": "data not held"}, b""
-        out = {key: compute(strategy, frame, origin) for key, frame in frames.items()}
+        last_rows = message.get("last_rows")
+        out = {key: compute(strategy, frame, origin, last_rows) for key, frame in frames.items()}
         entries, payload = frame_payload(out)
         return {"ok": True, "frames": entries}, payload
 

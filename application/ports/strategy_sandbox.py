@@ -49,14 +49,25 @@ class StrategyInfo:
     warmup_bars: int = 0
 
 
+def check_last_rows(last_rows: int | None) -> None:
+    """A caller's mistake, refused before any strategy runs (never the strategy's rejection)."""
+    if last_rows is not None and (isinstance(last_rows, bool) or not isinstance(last_rows, int) or last_rows < 1):
+        raise ValueError(f"last_rows must be a whole number of at least 1, got {last_rows!r}")
+
+
 class StrategySandbox(Protocol):
     def inspect(self, code: str, origin: str, params: Mapping[str, Any] | None = None) -> StrategyInfo:
         """Load `code` and describe its one StrategyCore subclass; SandboxRejection otherwise."""
         ...
 
     def signals(self, code: str, origin: str, params: Mapping[str, Any] | None,
-                frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-        """The checked signals frame (domain.signal_frame) of each candle frame, under the same keys."""
+                frames: Mapping[str, pd.DataFrame], last_rows: int | None = None) -> dict[str, pd.DataFrame]:
+        """The checked signals frame (domain.signal_frame) of each candle frame, under the same keys.
+
+        `last_rows`: only that many rows at the end of each, the only ones checked for values (the
+        strategy still sees every bar): the live loop acts on the last row, and checking and
+        shipping a thousand rows it never reads was a fifth of a decision's time.
+        """
         ...
 
     def close(self) -> None:

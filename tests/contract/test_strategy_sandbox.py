@@ -112,3 +112,36 @@ def test_code_that_writes_into_its_candles_changes_neither_them_nor_the_next_cal
     direct = sandbox.signals(strategy(), "probe.py", None, {"X": before})["X"]
     pd.testing.assert_frame_equal(got, direct)
     assert got["long_entry"].sum() > 0
+
+
+def test_last_rows_are_the_last_rows_of_the_whole_frame(sandbox: StrategySandbox) -> None:
+    """The live loop asks for the last row only; the strategy still sees every bar."""
+    code = (EXAMPLES / "mom_ema_cross.py").read_text()
+    frame = candles(600)
+    whole = sandbox.signals(code, "mom_ema_cross.py", None, {"A": frame, "B": frame.iloc[:3]})
+    last = sandbox.signals(code, "mom_ema_cross.py", None, {"A": frame, "B": frame.iloc[:3]}, last_rows=2)
+    pd.testing.assert_frame_equal(last["A"], whole["A"].iloc[-2:])
+    pd.testing.assert_frame_equal(sandbox.signals(code, "mom_ema_cross.py", None, {"B": frame.iloc[:1]},
+                                                  last_rows=2)["B"], whole["B"].iloc[:1])
+    with pytest.raises(ValueError, match="last_rows"):
+        sandbox.signals(code, "mom_ema_cross.py", None, {"A": frame}, last_rows=0)
+
+
+def test_with_last_rows_only_those_rows_values_are_checked_but_the_shape_always_is(sandbox: StrategySandbox) -> None:
+    frame = candles()
+    bad_early = strategy(frame="        size = pd.Series(0.5, index=df.index)\n        size.iloc[0] = 2.0\n"
+                               + strategy_frame(size="size"))
+    refused = rejection(sandbox, bad_early, frame)
+    assert refused.kind == "contract" and "size" in str(refused) and "row 0" in str(refused)
+    got = sandbox.signals(bad_early, "probe.py", None, {"X": frame}, last_rows=1)["X"]
+    assert len(got) == 1 and got.index[0] == frame.index[-1] and got["size"].iloc[0] == 0.5
+    bad_last = strategy(frame="        size = pd.Series(0.5, index=df.index)\n        size.iloc[-1] = 2.0\n"
+                              + strategy_frame(size="size"))
+    with pytest.raises(SandboxRejection, match="size") as caught:
+        sandbox.signals(bad_last, "probe.py", None, {"X": frame}, last_rows=1)
+    assert caught.value.kind == "contract"
+    reversed_index = ("        return pd.DataFrame({'long_entry': False, 'short_entry': False, 'exit': False, "
+                      "'size': 1.0, 'sl_pct': 0.1, 'tp_pct': 0.1}, index=df.index[::-1])\n")
+    with pytest.raises(SandboxRejection, match="index") as caught:
+        sandbox.signals(strategy(frame=reversed_index), "probe.py", None, {"X": frame}, last_rows=1)
+    assert caught.value.kind == "contract"

@@ -124,10 +124,10 @@ class JournalSandbox:
         self.waited_out = False
 
     def signals(self, code: str, origin: str, params: Mapping[str, Any] | None,
-                frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+                frames: Mapping[str, pd.DataFrame], last_rows: int | None = None) -> dict[str, pd.DataFrame]:
         if origin == "strat-2" and self._wait_s:
             self.waited_out = not self._journal.entry_of_1.wait(self._wait_s)
-        out = self._inner.signals(code, origin, params, frames)
+        out = self._inner.signals(code, origin, params, frames, last_rows)
         self._journal.note("signals", origin)
         return out
 
@@ -191,3 +191,30 @@ def test_parallel_must_be_at_least_one() -> None:
     with pytest.raises(ValueError, match="parallel must be at least 1"):
         LiveTrader(InProcessSandbox(), desk.prices, desk.ledger, desk.exchange, desk.clock, RiskPolicy(), ["BTC"],
                    max_slippage=0.01, parallel=0)
+
+
+def _deciding_threads() -> set[int]:
+    return {t.ident for t in threading.enumerate() if t.name.startswith("decide") and t.ident is not None}
+
+
+def test_the_deciding_threads_are_kept_from_bar_to_bar_and_stopped_by_close() -> None:
+    desk = PaperDesk()
+    for number in SUBACCOUNTS:
+        book = desk.ledger.load(number)
+        book.fund(1000.0, desk.clock.now())
+        book.assign(f"strat-{number}", "paper", 1000.0, desk.clock.now())
+        desk.ledger.save(book)
+    before = _deciding_threads()
+    trader = LiveTrader(InProcessSandbox(), desk.prices, desk.ledger, SlowVenue(desk.exchange), desk.clock,
+                        RiskPolicy(max_position_size=0.2, max_open_positions=10), ["BTC"], max_slippage=0.01,
+                        lookback=50, parallel=5)
+    live = [LiveStrategy(f"strat-{n}", ALWAYS_LONG, "1h", n) for n in SUBACCOUNTS]
+    assert [d.action for d in trader.on_bar_close(live, _bars(desk, 3))] == ["entered"] * len(SUBACCOUNTS)
+    started = _deciding_threads() - before
+    assert 1 < len(started) <= 5
+    for hours in (4, 5):
+        assert [d.action for d in trader.on_bar_close(live, _bars(desk, hours))] == ["held"] * len(SUBACCOUNTS)
+        assert _deciding_threads() - before == started, "the same threads decide every bar"
+    trader.close()
+    assert _deciding_threads() - before == set()
+    trader.close()  # twice is harmless

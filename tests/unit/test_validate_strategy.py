@@ -149,9 +149,9 @@ class FrameSizes(InProcessSandbox):
         super().__init__()
         self.longest: list[int] = []
 
-    def signals(self, code: str, origin: str, params: Any, frames: Any) -> Any:
+    def signals(self, code: str, origin: str, params: Any, frames: Any, last_rows: int | None = None) -> Any:
         self.longest.append(max(len(frame) for frame in frames.values()))
-        return super().signals(code, origin, params, frames)
+        return super().signals(code, origin, params, frames, last_rows)
 
 
 def test_an_old_style_strategy_is_validated_on_a_bounded_prefix() -> None:
