@@ -19,15 +19,17 @@ from domain.trading import Order, PositionDirection, closing_side
 
 def close_symbol(ledger: SubaccountLedger, book: SubaccountBook, venue: SubaccountExchange, order_id: str,
                  strategy_id: str, symbol: str, direction: PositionDirection, size: float, max_slippage: float,
-                 reason: str, at: datetime) -> None:
-    """A reduce-only market order for one position; a refusal is recorded, then raised."""
+                 reason: str, at: datetime, reference_mid: float | None = None) -> None:
+    """A reduce-only market order for one position; a refusal is recorded, then raised.
+
+    `reference_mid`: a mid the caller has just read, so the venue need not be asked for it again."""
     side = closing_side(direction)
     first_send = book.place_order(Order(id=order_id, symbol=symbol, side=side, size=size, reduce_only=True),
                                   strategy_id, at)
     ledger.save(book)
     try:
         venue.market_order(MarketOrderRequest(order_id, symbol, side, size, max_slippage, reduce_only=True,
-                                              first_send=first_send))
+                                              first_send=first_send, reference_mid=reference_mid))
     except OrderRejected as exc:
         book.reject_order(order_id, strategy_id, symbol, exc.reason, exc.code, at)
         ledger.save(book)

@@ -196,19 +196,22 @@ class LiveTrader:
         if held is not None and held.direction == wanted:
             return Decision(strategy.strategy_id, symbol, "held", "an entry in the direction held is ignored")
         reversed_ = held is not None
+        mid = None
         if held is not None:
-            book = self._close(book, strategy, symbol, bar_time, "reverse")
-        decision = self._enter(book, strategy, symbol, wanted, row, bar_time)
+            mid = self.exchange.subaccount(strategy.subaccount).mid_price(symbol)  # one read for both orders
+            book = self._close(book, strategy, symbol, bar_time, "reverse", mid)
+        decision = self._enter(book, strategy, symbol, wanted, row, bar_time, mid)
         if reversed_ and decision.action == "entered":
             return Decision(strategy.strategy_id, symbol, "reversed", decision.detail)
         return decision
 
     def _enter(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, direction: str, row: pd.Series,
-               bar_time: datetime) -> Decision:
+               bar_time: datetime, mid: float | None = None) -> Decision:
+        """`mid`: read just now for the close of a reversal, reused for this entry's size and limit."""
         venue = self.exchange.subaccount(strategy.subaccount)
         side: Side = "buy" if direction == "long" else "sell"
         sl_pct, tp_pct = _fraction(row["sl_pct"]), _fraction(row["tp_pct"])
-        price = venue.mid_price(symbol)
+        price = venue.mid_price(symbol) if mid is None else mid
         sign = 1.0 if side == "buy" else -1.0
         stop = None if sl_pct is None else price * (1 - sign * sl_pct)
         equity = venue.account().account_value
@@ -256,7 +259,7 @@ class LiveTrader:
             self._open_total = max(0, self._open_total - 1)
 
     def _close(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, bar_time: datetime,
-               intent: str) -> SubaccountBook:
+               intent: str, mid: float | None = None) -> SubaccountBook:
         venue = self.exchange.subaccount(strategy.subaccount)
         now = self.clock.now()
         book.cancel_orders(venue.cancel_all(symbol), f"{intent} of {symbol}", now)
@@ -265,7 +268,8 @@ class LiveTrader:
             order_id = order_intent_id(strategy.strategy_id, bar_time, f"{intent}:{symbol}")
             try:
                 close_symbol(self.ledger, book, venue, order_id, strategy.strategy_id, symbol, held.direction,
-                             held.size, self.max_slippage, "signal" if intent == "exit" else intent, now)
+                             held.size, self.max_slippage, "signal" if intent == "exit" else intent, now,
+                             reference_mid=mid)
             except OrderRejected:
                 pass  # recorded by close_symbol; reconciliation adopts whatever the venue holds
             if symbol not in book.positions:

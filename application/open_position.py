@@ -102,10 +102,13 @@ class PositionOpener:
             return EntryResult(order_id, "rejected", reason=exc.reason)
         record_venue_fills(book, fills_for(venue, {order_id}, placed_at))
         self._ledger.save(book)
-        protective = self._protect(book, request, ack)
+        protective = self._protect(book, request, ack, first_send)
         return EntryResult(order_id, "filled", ack.filled_size, ack.average_price, protective)
 
-    def _protect(self, book: SubaccountBook, request: EntryRequest, ack: OrderAck) -> tuple[str, ...]:
+    def _protect(self, book: SubaccountBook, request: EntryRequest, ack: OrderAck,
+                 entry_first_send: bool) -> tuple[str, ...]:
+        """`entry_first_send`: the entry went out for the first time in this call, so its triggers
+        (placed only after it filled, in the same call) cannot have been sent before either."""
         venue = self._exchange.subaccount(request.subaccount)
         exit_side = closing_side(direction_of(request.side))
         placed: list[str] = []
@@ -117,7 +120,7 @@ class PositionOpener:
             try:
                 trigger = venue.trigger_order(TriggerOrderRequest(
                     order_id, request.symbol, exit_side, ack.filled_size, price,
-                    "stop_loss" if kind == "stop_loss" else "take_profit"))
+                    "stop_loss" if kind == "stop_loss" else "take_profit", first_send=entry_first_send))
             except ExchangeError as exc:
                 self._unprotected(book, request, exc)
                 raise ProtectionFailed(f"{kind} for {request.symbol} could not be placed ({exc}); "

@@ -129,7 +129,7 @@ class HyperliquidSubaccount:
             "order_type": {"trigger": {"triggerPx": trigger, "isMarket": True,
                                        "tpsl": "sl" if request.kind == "stop_loss" else "tp"}},
             "cloid": Cloid.from_str(request.client_order_id)}
-        return self._orders.place(request.client_order_id, lambda: order)
+        return self._orders.place(request.client_order_id, lambda: order, first_send=request.first_send)
 
     def order_status(self, client_order_id: str) -> OrderAck | None:
         _cloid(client_order_id)

@@ -124,6 +124,9 @@ class TriggerOrderRequest:
     kind: TriggerKind
     max_slippage: float = 0.05
     """Once triggered it executes as a market order no worse than this from the trigger price."""
+    first_send: bool = False
+    """As MarketOrderRequest.first_send: True only when no copy of this id can have been sent (the
+    entry it protects was recorded and sent for the first time in this very call)."""
 
 
 @dataclass(frozen=True)

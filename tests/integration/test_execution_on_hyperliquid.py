@@ -117,3 +117,19 @@ def test_stopping_a_live_strategy_flattens_its_vault(venue: HyperliquidHarness) 
     assert report.closed_symbols == ("BTC",) and len(report.cancelled_orders) == 2
     assert strategies.get("strat-a").status == StrategyStatus.RETIRED
     assert ledger.load(2).is_free
+
+
+def _status_checks(venue: HyperliquidHarness) -> int:
+    return int(venue.fake.inspect(lambda _: venue.fake.info_requests.get("orderStatus", 0)))
+
+
+def test_a_first_entry_and_its_stops_go_out_without_asking_the_venue_first(venue: HyperliquidHarness) -> None:
+    """The entry was recorded just now and never sent, so neither it nor its triggers can be on the
+    venue already: two fewer round trips per entry than asking for each trigger."""
+    opener = PositionOpener(SubaccountLedger(InMemoryEventStore()), venue.exchange(), SystemClock())
+    before = _status_checks(venue)
+    result = opener.open(_entry(1))
+    assert result.status == "filled" and len(result.protective_order_ids) == 2
+    assert _status_checks(venue) == before
+    assert len(venue.fake.open_orders(SUBACCOUNT_ADDRESSES[1])) == 2
+

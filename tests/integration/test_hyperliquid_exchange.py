@@ -175,6 +175,22 @@ def test_a_first_send_whose_reply_is_lost_is_still_recovered_by_asking(harness: 
     assert len(order_wires(harness, ONE)) == 1
 
 
+def test_a_first_sent_trigger_skips_the_status_check_and_a_lost_reply_still_leaves_one(
+        harness: HyperliquidHarness, sub: SubaccountExchange) -> None:
+    buy(sub)
+    before = _info_requests(harness)
+    stop = sub.trigger_order(TriggerOrderRequest(client_order_id("it", "sl-first"), "BTC", "sell", 0.01, 58000.0,
+                                                 "stop_loss", first_send=True))
+    assert stop.status == "resting"
+    assert _info_requests(harness).get("orderStatus", 0) == before.get("orderStatus", 0)
+    harness.fake.lose_reply()
+    target = sub.trigger_order(TriggerOrderRequest(client_order_id("it", "tp-first"), "BTC", "sell", 0.01,
+                                                   64000.0, "take_profit", first_send=True))
+    assert target.status == "resting" and target.order_id is not None
+    assert sorted(o.client_order_id or "" for o in sub.open_orders()) == sorted(
+        [client_order_id("it", "sl-first"), client_order_id("it", "tp-first")])
+
+
 @pytest.mark.parametrize("mid", [0.0, -1.0, float("nan"), float("inf")])
 def test_a_reference_mid_that_is_not_a_price_is_refused_before_anything_is_sent(
         harness: HyperliquidHarness, sub: SubaccountExchange, mid: float) -> None:

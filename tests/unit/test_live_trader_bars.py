@@ -187,3 +187,49 @@ def test_an_entry_against_a_position_its_close_left_open_takes_no_second_slot() 
     assert [d.action for d in decisions] != ["refused"], decisions
     assert _actions(decisions) == [("strat-1", "reversed")]
     assert len(desk.exchange.subaccount(1).positions()) <= 1
+
+
+class CountingVenue:
+    """Subaccount 1 of the venue, noting mid reads and the market orders sent."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.mids = 0
+        self.orders: list[Any] = []
+
+    def subaccount(self, number: int) -> Any:
+        outer, inner = self, self._inner.subaccount(number)
+
+        class Noting:
+            def mid_price(self, symbol: str) -> float:
+                outer.mids += 1
+                return float(inner.mid_price(symbol))
+
+            def market_order(self, request: Any) -> Any:
+                outer.orders.append(request)
+                return inner.market_order(request)
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(inner, name)
+
+        return Noting()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_reversal_reads_the_mid_once_for_its_close_and_its_entry() -> None:
+    desk = _desk(1)
+    venue = CountingVenue(desk.exchange)
+    trader = _trader(desk, 10, venue=venue)
+    live = [LiveStrategy("strat-1", ALTERNATING, "1h", 1)]
+    for hour in range(1, 4):
+        closed = _close_hour(desk, hour)
+    assert [d.action for d in trader.on_bar_close(live, closed)] == ["entered"]
+    closed = _close_hour(desk, 4)
+    venue.mids, venue.orders = 0, []
+    assert [d.action for d in trader.on_bar_close(live, closed)] == ["reversed"]
+    assert venue.mids == 1
+    close, entry = venue.orders
+    assert close.reduce_only and not entry.reduce_only and close.side == entry.side
+    assert close.reference_mid == entry.reference_mid == desk.exchange.subaccount(1).mid_price("BTC")
