@@ -27,7 +27,8 @@ this one), once per `--hl-rtt-ms` value (default 0 and 20: every request answere
 a venue farther away), at the request budget `--hl-rps` (default 1000/s as the contract harness;
 the adapter's own default is 8/s); its mid follows the real candles. The subaccount books (the
 ledger) live on the venue's event store, on the in-memory one for Hyperliquid. No network.
-Counted too: event store calls and HTTP requests per bar; `--profile` prints cProfile's top (BENCH_SORT=tottime, BENCH_TOP=60 to change the order and length).
+Counted too: event store calls and HTTP requests per bar; `--profile` prints cProfile's top
+(BENCH_SORT=tottime, BENCH_TOP=60 change the order and length).
 
 Run: `.venv/bin/python bench/live_loop.py [--bars 60] [--warmup 5] [--symbols BTC] [--sandbox inprocess]`.
 
