@@ -325,6 +325,8 @@ class Result:
     entry_ms: list[float] = field(default_factory=list)
     close_ms: list[float] = field(default_factory=list)
     bar_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
+    """CPU time of this process (every thread, not the sandbox workers) per on_bar_close."""
     by_slot: dict[int, list[float]] = field(default_factory=dict)
     signals_ms: list[float] = field(default_factory=list)
     actions: dict[str, int] = field(default_factory=dict)
@@ -387,13 +389,16 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
         signals_before = len(timed_sandbox.seconds)
         if profiler is not None and measured:
             profiler.enable()
+        cpu0 = time.process_time()
         t0 = time.perf_counter()
         decisions: list[Decision] = trader.on_bar_close(live, previous.to_pydatetime())
         done = time.perf_counter()
+        cpu = time.process_time() - cpu0
         if profiler is not None and measured:
             profiler.disable()
         if measured:
             result.bar_ms.append((done - t0) * 1e3)
+            result.cpu_ms.append(cpu * 1e3)
             result.signals_ms += [s * 1e3 for s in timed_sandbox.seconds[signals_before:]]
             for subaccount, _, reduce_only, at in acks.records:
                 ms = (at - t0) * 1e3
@@ -561,11 +566,12 @@ def report(results: list[Result], notes: list[str], candles: dict[str, pd.DataFr
     for k in range(1, STRATEGIES + 1):
         slots.add_column(str(k), justify="right")
     slots.add_column("bar / 10", justify="right")
+    slots.add_column("host CPU / bar", justify="right")
     for result in results:
         medians = [statistics.median(result.by_slot[k]) if result.by_slot.get(k) else float("nan")
                    for k in range(1, STRATEGIES + 1)]
         slots.add_row(result.name, *(f"{m:.1f}" for m in medians),
-                      f"{statistics.median(result.bar_ms) / STRATEGIES:.1f}")
+                      f"{statistics.median(result.bar_ms) / STRATEGIES:.1f}", f"{statistics.median(result.cpu_ms):.1f}")
     console.print(slots)
     for result in results:
         actions = ", ".join(f"{k} {v}" for k, v in sorted(result.actions.items()))

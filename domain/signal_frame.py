@@ -9,6 +9,7 @@ and stops on entry rows), so a strategy may leave anything in the other rows.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -46,6 +47,26 @@ def checked_frame(out: object, index: pd.Index, owner: str, last_rows: int | Non
         frame, index = out.iloc[-last_rows:], index[-last_rows:]
     flags = {c: _flags(frame[c], c, index, where) for c in FLAG_COLUMNS}
     values = {c: _numbers(frame[c], c, index, where) for c in VALUE_COLUMNS}
+    return _checked(flags, values, index, where)
+
+
+def checked_columns(columns: Mapping[str, np.ndarray], index: pd.Index, owner: str) -> pd.DataFrame:
+    """As checked_frame, for columns that arrive as arrays (a sandbox worker's reply): exactly
+    SIGNAL_COLUMNS, bool flags and float64 values, one value per row of `index`."""
+    where = f"{owner}.signals"
+    missing = [c for c in SIGNAL_COLUMNS if c not in columns]
+    if missing:
+        raise InvalidSignal(f"{where} is missing column(s) {', '.join(repr(c) for c in missing)}")
+    for name in SIGNAL_COLUMNS:
+        array = columns[name]
+        wanted = np.bool_ if name in FLAG_COLUMNS else np.float64
+        if not isinstance(array, np.ndarray) or array.dtype != wanted or array.shape != (len(index),):
+            raise InvalidSignal(f"{where}: column {name!r} must be {len(index)} values of {np.dtype(wanted)}")
+    return _checked({c: columns[c] for c in FLAG_COLUMNS}, {c: columns[c] for c in VALUE_COLUMNS}, index, where)
+
+
+def _checked(flags: dict[str, np.ndarray], values: dict[str, np.ndarray], index: pd.Index, where: str) -> pd.DataFrame:
+    """The value checks on rows of `index`, then the frame."""
     long, short = flags["long_entry"], flags["short_entry"]
     _refuse(long & short, "long_entry", "is True on the same row as short_entry", short, index, where)
     entry = long | short

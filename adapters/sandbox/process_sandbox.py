@@ -27,7 +27,7 @@ from adapters.sandbox.worker_pool import Broken, WorkerPool
 from adapters.sandbox.worker_process import SandboxLimits, WorkerDied, WorkerProcess
 from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo, check_last_rows
 from domain.errors import InvalidSignal
-from domain.signal_frame import checked_frame
+from domain.signal_frame import checked_columns
 from domain.validation.violations import Violation
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class ProcessSandbox:
         for name, frame in frames.items():
             index = frame.index if last_rows is None else frame.index[-last_rows:]
             try:
-                out[name] = checked_frame(pd.DataFrame(columns[name], index=index), index, "strategy")
+                out[name] = checked_columns(columns[name], index, "strategy")
             except InvalidSignal as exc:
                 raise SandboxRejection("contract", f"{origin}: {exc}") from None
         return out

@@ -271,3 +271,25 @@ def test_signal_refuses_invalid_values(kwargs: dict[str, Any]) -> None:
 def test_any_fraction_in_range_is_a_valid_signal(direction: Any, size: float) -> None:
     signal = Signal(direction, size)
     assert signal.size == size and signal.stop_loss is None
+
+
+def _arrays(n: int = 3) -> dict[str, np.ndarray]:
+    return {"long_entry": np.array([False] * (n - 1) + [True]), "short_entry": np.zeros(n, dtype=bool),
+            "exit": np.zeros(n, dtype=bool), "size": np.full(n, 0.5), "sl_pct": np.full(n, 0.02),
+            "tp_pct": np.full(n, np.nan)}
+
+
+def test_columns_from_a_worker_are_checked_as_a_frame_would_be() -> None:
+    from domain.signal_frame import checked_columns, checked_frame
+
+    index = pd.date_range("2024-01-01", periods=3, freq="h", tz="UTC")
+    got = checked_columns(_arrays(), index, "W")
+    pd.testing.assert_frame_equal(got, checked_frame(pd.DataFrame(_arrays(), index=index), index, "W"))
+    bad = {**_arrays(), "size": np.array([0.5, 0.5, 1.5])}
+    with pytest.raises(InvalidSignal, match="'size' must be in"):
+        checked_columns(bad, index, "W")
+    for name, wrong in (("exit", np.zeros(3)), ("size", np.full(3, 1, dtype=np.int64)), ("sl_pct", np.full(2, 0.1))):
+        with pytest.raises(InvalidSignal, match=f"column '{name}' must be 3 values of"):
+            checked_columns({**_arrays(), name: wrong}, index, "W")
+    with pytest.raises(InvalidSignal, match="missing column"):
+        checked_columns({k: v for k, v in _arrays().items() if k != "tp_pct"}, index, "W")
