@@ -30,9 +30,16 @@ class UnknownTimeframe(DomainError):
     """A timeframe outside TIMEFRAME_MINUTES."""
 
 
+_DELTAS: dict[str, pd.Timedelta] = {}
+"""Made once per timeframe: a Timedelta costs more to build than most of what reads candles does."""
+
+
 def timeframe_delta(timeframe: str) -> pd.Timedelta:
+    found = _DELTAS.get(timeframe) if isinstance(timeframe, str) else None
+    if found is not None:
+        return found
     try:
-        return pd.Timedelta(minutes=TIMEFRAME_MINUTES[timeframe])
+        return _DELTAS.setdefault(timeframe, pd.Timedelta(minutes=TIMEFRAME_MINUTES[timeframe]))
     except KeyError:
         raise UnknownTimeframe(
             f"unknown timeframe {timeframe!r}; valid: {', '.join(TIMEFRAME_MINUTES)}"
