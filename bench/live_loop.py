@@ -38,7 +38,11 @@ bars per call and reads-free writes, the sandbox's worker pool and orders sent a
 subaccount's own signals are in): `--sandbox process`, 10 at once: paper in memory 226/373 ->
 115/187 (first strategy 187 -> 46), paper on PostgreSQL 483/696 -> 358/605, fake Hyperliquid 20 ms
 away 719/896 -> 574/831; in turn, paper in memory 152/312 -> 135/295. In-process sandbox, in turn,
-paper in memory: 184 -> 136 ms of CPU per bar. Table and reasons in docs/live.md, "Latency".
+paper in memory: 184 -> 136 ms of CPU per bar. Second round (last row only from the sandbox, kept
+deciding threads, one mid per reversal, triggers of a fresh entry sent without a status check), 2
+interleaved rounds, `--sandbox process`, entry p99: 10 at once, paper in memory 85/89 -> 52/62
+(host CPU per bar 52/67 -> 34/35 ms), fake Hyperliquid 0 ms 364/368 -> 260/242; HTTP requests per
+bar 134 -> 105. Tables and reasons in docs/live.md, "Latency".
 """
 
 from __future__ import annotations
