@@ -175,8 +175,9 @@ class LiveTrader:
     def _act_all(self, prepared: _Prepared, bar_time: datetime) -> list[Decision]:
         if prepared.book is None:
             return prepared.decisions
-        return [self._act(prepared.book, prepared.strategy, symbol, row, bar_time)
-                for symbol, row in prepared.rows.items()]
+        with self.exchange.subaccount(prepared.strategy.subaccount).one_moment():
+            return [self._act(prepared.book, prepared.strategy, symbol, row, bar_time)
+                    for symbol, row in prepared.rows.items()]
 
     def _closed_bars(self, symbol: str, timeframe: str, bar_time: datetime) -> pd.DataFrame:
         lookback = (self.lookback or 10**7) + 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -98,6 +99,10 @@ class HyperliquidSubaccount:
                 break
             start = max(int(f["time"]) for f in page)
         return order_wire.parse("userFillsByTime", list(seen.values()), order_wire.fills)
+
+    def one_moment(self) -> AbstractContextManager[None]:
+        """Hyperliquid prices every order on its own book: nothing to hold."""
+        return nullcontext()
 
     # -- orders -----------------------------------------------------------------------------------
     def market_order(self, request: MarketOrderRequest) -> OrderAck:

@@ -21,6 +21,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from adapters.paper.ledger import PaperLedger
@@ -105,6 +106,10 @@ class PaperSubaccount:
         with self._lock, self._market.pinned():
             self._ready()
             return [o.open_order() for o in self._ledger.resting_triggers()]
+
+    def one_moment(self) -> AbstractContextManager[None]:
+        """The bars are read once for the block (PaperMarket.pinned), on this thread."""
+        return self._market.pinned()
 
     def mid_price(self, symbol: str) -> float:
         self._check_open()

@@ -11,6 +11,7 @@ round them to what the venue accepts (`domain.instruments`) and report what was 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
@@ -193,6 +194,12 @@ class SubaccountExchange(Protocol):
 
     def cancel_all(self, symbol: str | None = None) -> list[str]:
         """Cancel every open order (of `symbol`, or all); return the cancelled order ids."""
+        ...
+
+    def one_moment(self) -> AbstractContextManager[None]:
+        """A block of calls made for one decision (a few ms): a venue that prices from candles (the
+        paper one) may read them once for the whole block, so its calls see the market as of the
+        block's first read; a remote venue prices each order itself and ignores it. Blocks nest."""
         ...
 
     def close_all(self, intent: str, max_slippage: float) -> list[OrderAck]:

@@ -331,6 +331,26 @@ def test_cancel_all_returns_the_ids_and_leaves_nothing_open(harness: ExchangeHar
     assert {p.symbol for p in sub.positions()} == {"BTC", "ETH"}
 
 
+def test_a_decision_in_one_moment_trades_as_call_by_call(sub: SubaccountExchange) -> None:
+    """A reversal inside one_moment (nested, as the live loop may): the same fills, stops and
+    account as without it."""
+    with sub.one_moment():
+        entry = market(sub, "buy", 0.01)
+        stop = trigger(sub, "stop_loss", "sell", 58000.0, 0.01)
+        with sub.one_moment():
+            assert sub.cancel_all("BTC") == [stop.client_order_id]
+            close = market(sub, "sell", 0.01, reduce_only=True)
+        mid = sub.mid_price("BTC")
+        short = market(sub, "sell", 0.01, tag="short")
+        target = trigger(sub, "take_profit", "buy", 57000.0, 0.01)
+    assert entry.average_price == PRICE(expected_fill("BTC", "buy"))
+    assert close.average_price == short.average_price == PRICE(expected_fill("BTC", "sell"))
+    assert mid == PRICE(START_PRICES["BTC"], rel=1e-4)
+    assert [(p.symbol, p.direction) for p in sub.positions()] == [("BTC", "short")]
+    assert [o.client_order_id for o in sub.open_orders()] == [target.client_order_id]
+    assert len(sub.fills_since(EPOCH)) == 3
+
+
 def test_close_all_flattens_once_per_intent(sub: SubaccountExchange) -> None:
     market(sub, "buy", 0.01)
     market(sub, "sell", 0.1, symbol="ETH")

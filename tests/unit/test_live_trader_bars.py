@@ -233,3 +233,30 @@ def test_a_reversal_reads_the_mid_once_for_its_close_and_its_entry() -> None:
     close, entry = venue.orders
     assert close.reduce_only and not entry.reduce_only and close.side == entry.side
     assert close.reference_mid == entry.reference_mid == desk.exchange.subaccount(1).mid_price("BTC")
+
+
+def test_a_reversal_on_the_paper_venue_reads_the_prices_once_for_its_orders(monkeypatch: Any) -> None:
+    """cancel, close, mid, account, entry, stop and target share the venue's reads of its bars
+    (SubaccountExchange.one_moment) instead of reading them again in every call."""
+    desk = _desk(1)
+    with_stop = ALTERNATING.replace('np.full(n, np.nan), "tp_pct"', 'np.full(n, 0.02), "tp_pct"')
+    live = [LiveStrategy("strat-1", with_stop, "1h", 1)]
+    trader = _trader(desk, 10)
+    for hour in range(1, 4):
+        closed = _close_hour(desk, hour)
+    assert [d.action for d in trader.on_bar_close(live, closed)] == ["entered"]
+    closed = _close_hour(desk, 4)
+    reads: list[str] = []
+    original = desk.prices.get_data
+
+    def counted(symbol: str, timeframe: str, lookback: int) -> pd.DataFrame:
+        if timeframe == "1m":
+            reads.append(symbol)
+        return original(symbol, timeframe, lookback)
+
+    monkeypatch.setattr(desk.prices, "get_data", counted)
+    assert [d.action for d in trader.on_bar_close(live, closed)] == ["reversed"]
+    # the fired-stop check before the signals; in the decision, the latest bar, then the bars since
+    # the old stop was placed (a longer read): 6 reads before the block
+    assert len(reads) == 3, reads
+    assert len(desk.exchange.subaccount(1).open_orders()) == 1, "the new stop rests"
