@@ -59,14 +59,20 @@ class SlowVenue:
         return getattr(self._inner, name)
 
 
-def _decide(parallel: int, max_open: int, slow: bool = False, venue: Any = None, sandbox: Any = None,
-            symbols: tuple[str, ...] = ("BTC",)) -> tuple[list[Decision], PaperDesk]:
+def _funded_desk() -> PaperDesk:
+    """Subaccounts 1-5 funded and assigned to strat-1 .. strat-5."""
     desk = PaperDesk()
     for number in SUBACCOUNTS:
         book = desk.ledger.load(number)
         book.fund(1000.0, desk.clock.now())
         book.assign(f"strat-{number}", "paper", 1000.0, desk.clock.now())
         desk.ledger.save(book)
+    return desk
+
+
+def _decide(parallel: int, max_open: int, slow: bool = False, venue: Any = None, sandbox: Any = None,
+            symbols: tuple[str, ...] = ("BTC",)) -> tuple[list[Decision], PaperDesk]:
+    desk = _funded_desk()
     desk.prices.append("ETH", "1h", T0, 3000.0, 3000.0, 3000.0, 3000.0)  # no bar closes on ETH at the decision
     closed = _bars(desk, 3)
     venue = venue(desk.exchange) if venue is not None else SlowVenue(desk.exchange) if slow else desk.exchange
@@ -198,12 +204,7 @@ def _deciding_threads() -> set[int]:
 
 
 def test_the_deciding_threads_are_kept_from_bar_to_bar_and_stopped_by_close() -> None:
-    desk = PaperDesk()
-    for number in SUBACCOUNTS:
-        book = desk.ledger.load(number)
-        book.fund(1000.0, desk.clock.now())
-        book.assign(f"strat-{number}", "paper", 1000.0, desk.clock.now())
-        desk.ledger.save(book)
+    desk = _funded_desk()
     before = _deciding_threads()
     trader = LiveTrader(InProcessSandbox(), desk.prices, desk.ledger, SlowVenue(desk.exchange), desk.clock,
                         RiskPolicy(max_position_size=0.2, max_open_positions=10), ["BTC"], max_slippage=0.01,
