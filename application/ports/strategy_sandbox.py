@@ -65,8 +65,8 @@ class StrategySandbox(Protocol):
         """The checked signals frame (domain.signal_frame) of each candle frame, under the same keys.
 
         `last_rows`: only that many rows at the end of each, the only ones checked for values (the
-        strategy still sees every bar): the live loop acts on the last row, and checking and
-        shipping a thousand rows it never reads was a fifth of a decision's time.
+        strategy still sees every bar): the live loop acts on the last row, and checking, shipping
+        and checking again a thousand rows it never reads cost time on every bar.
         """
         ...
 
