@@ -33,14 +33,11 @@ def checked_frame(out: object, index: pd.Index, owner: str, last_rows: int | Non
     With `last_rows`, only the last rows come back and only their values are checked (the live
     loop acts on the last row alone); columns and index are still checked on the whole frame.
     """
-    if last_rows is not None and last_rows < 1:
-        raise ValueError(f"last_rows must be at least 1, got {last_rows}")
+    check_last_rows(last_rows)
     where = f"{owner}.signals"
     if not isinstance(out, pd.DataFrame):
         raise InvalidSignal(f"{where} must return a DataFrame, got {type(out).__name__}")
-    missing = [c for c in SIGNAL_COLUMNS if c not in out.columns]
-    if missing:
-        raise InvalidSignal(f"{where} is missing column(s) {', '.join(repr(c) for c in missing)}")
+    _require_columns(out.columns, where)
     _check_index(out.index, index, where)
     frame: pd.DataFrame = out
     if last_rows is not None and last_rows < len(index):
@@ -54,15 +51,25 @@ def checked_columns(columns: Mapping[str, np.ndarray], index: pd.Index, owner: s
     """As checked_frame, for columns that arrive as arrays (a sandbox worker's reply): exactly
     SIGNAL_COLUMNS, bool flags and float64 values, one value per row of `index`."""
     where = f"{owner}.signals"
-    missing = [c for c in SIGNAL_COLUMNS if c not in columns]
-    if missing:
-        raise InvalidSignal(f"{where} is missing column(s) {', '.join(repr(c) for c in missing)}")
+    _require_columns(columns, where)
     for name in SIGNAL_COLUMNS:
         array = columns[name]
         wanted = np.bool_ if name in FLAG_COLUMNS else np.float64
         if not isinstance(array, np.ndarray) or array.dtype != wanted or array.shape != (len(index),):
             raise InvalidSignal(f"{where}: column {name!r} must be {len(index)} values of {np.dtype(wanted)}")
     return _checked({c: columns[c] for c in FLAG_COLUMNS}, {c: columns[c] for c in VALUE_COLUMNS}, index, where)
+
+
+def check_last_rows(last_rows: int | None) -> None:
+    """A caller's mistake, refused before any strategy runs (never the strategy's rejection)."""
+    if last_rows is not None and (isinstance(last_rows, bool) or not isinstance(last_rows, int) or last_rows < 1):
+        raise ValueError(f"last_rows must be a whole number of at least 1, got {last_rows!r}")
+
+
+def _require_columns(present: Any, where: str) -> None:
+    missing = [c for c in SIGNAL_COLUMNS if c not in present]
+    if missing:
+        raise InvalidSignal(f"{where} is missing column(s) {', '.join(repr(c) for c in missing)}")
 
 
 def _checked(flags: dict[str, np.ndarray], values: dict[str, np.ndarray], index: pd.Index, where: str) -> pd.DataFrame:

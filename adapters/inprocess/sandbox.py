@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 
 from adapters.sandbox.runtime import Refusal, compute, describe, instantiate, load_class
-from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo, check_last_rows
+from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo
+from domain.signal_frame import check_last_rows
 from domain.strategy import StrategyCore
 from domain.validation.violations import Violation
 

@@ -25,9 +25,9 @@ from adapters.sandbox.screen import screen
 from adapters.sandbox.wire import BYTES_PER_ROW, WireError, decode_frames
 from adapters.sandbox.worker_pool import Broken, WorkerPool
 from adapters.sandbox.worker_process import SandboxLimits, WorkerDied, WorkerProcess
-from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo, check_last_rows
+from application.ports.strategy_sandbox import SandboxRejection, StrategyInfo
 from domain.errors import InvalidSignal
-from domain.signal_frame import checked_columns
+from domain.signal_frame import check_last_rows, checked_columns
 from domain.validation.violations import Violation
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class ProcessSandbox:
         _, columns = self._call(message, frames)
         out = {}
         for name, frame in frames.items():
-            index = frame.index if last_rows is None else frame.index[-last_rows:]
+            index = frame.index[len(frame) - _rows(frame, last_rows):]
             try:
                 out[name] = checked_columns(columns[name], index, "strategy")
             except InvalidSignal as exc:
@@ -148,7 +148,8 @@ class ProcessSandbox:
         origin = message["origin"]
         if frames is not None and message["data_key"] not in worker.sent_data:
             message = {**message, "frames": dict(frames)}
-        expected = sum(_rows(f, message) for f in frames.values()) * BYTES_PER_ROW if frames is not None else 0
+        rows = 0 if frames is None else sum(_rows(f, message.get("last_rows")) for f in frames.values())
+        expected = rows * BYTES_PER_ROW
         try:
             header, payload = worker.request(message, expected)
             if header.get("kind") == "missing_data" and frames is not None:
@@ -170,16 +171,16 @@ def _rejection(header: dict[str, Any], origin: str) -> SandboxRejection:
     return SandboxRejection(kind, f"{origin}: {_reason(header)}", _violations(header.get("violations")), line)
 
 
-def _rows(frame: pd.DataFrame, message: dict[str, Any]) -> int:
+def _rows(frame: pd.DataFrame, last_rows: int | None) -> int:
     """Rows the worker must send back for `frame`: all, or the last `last_rows`."""
-    last_rows = message.get("last_rows")
-    return len(frame) if last_rows is None else min(len(frame), int(last_rows))
+    return len(frame) if last_rows is None else min(len(frame), last_rows)
 
 
 def _columns(header: dict[str, Any], payload: bytes, frames: Mapping[str, pd.DataFrame],
              message: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
     try:
-        return decode_frames(header.get("frames"), payload, {k: _rows(f, message) for k, f in frames.items()})
+        rows = {k: _rows(f, message.get("last_rows")) for k, f in frames.items()}
+        return decode_frames(header.get("frames"), payload, rows)
     except WireError as exc:
         raise Broken(SandboxRejection("crash", f"{message['origin']}: the worker sent a malformed reply ({exc})"),
                      ) from None

@@ -49,12 +49,6 @@ class StrategyInfo:
     warmup_bars: int = 0
 
 
-def check_last_rows(last_rows: int | None) -> None:
-    """A caller's mistake, refused before any strategy runs (never the strategy's rejection)."""
-    if last_rows is not None and (isinstance(last_rows, bool) or not isinstance(last_rows, int) or last_rows < 1):
-        raise ValueError(f"last_rows must be a whole number of at least 1, got {last_rows!r}")
-
-
 class StrategySandbox(Protocol):
     def inspect(self, code: str, origin: str, params: Mapping[str, Any] | None = None) -> StrategyInfo:
         """Load `code` and describe its one StrategyCore subclass; SandboxRejection otherwise."""
