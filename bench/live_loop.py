@@ -28,7 +28,7 @@ a venue farther away), at the request budget `--hl-rps` (default 1000/s as the c
 the adapter's own default is 8/s); its mid follows the real candles. The subaccount books (the
 ledger) live on the venue's event store, on the in-memory one for Hyperliquid. No network.
 Counted too: event store calls and HTTP requests per bar; `--profile` prints cProfile's top
-(BENCH_SORT=tottime, BENCH_TOP=60 change the order and length).
+(BENCH_SORT=tottime, BENCH_TOP=60 change the order and length; BENCH_DUMP=FILE saves the raw stats).
 
 Run: `.venv/bin/python bench/live_loop.py [--bars 60] [--warmup 5] [--symbols BTC] [--sandbox inprocess]`.
 
@@ -433,6 +433,8 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
         order, top = os.environ.get("BENCH_SORT", "cumulative"), int(os.environ.get("BENCH_TOP", "25"))
         pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(top)
         result.profile = out.getvalue()
+        if os.environ.get("BENCH_DUMP"):
+            profiler.dump_stats(os.environ["BENCH_DUMP"])
     return result
 
 
