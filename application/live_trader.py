@@ -24,12 +24,12 @@ from application.bar_frames import BarFrames
 from application.closing import close_symbol
 from application.open_position import EntryRequest, PositionOpener
 from application.ports.clock import Clock
-from application.ports.exchange import Exchange, OrderRejected
+from application.ports.exchange import Exchange, OrderRejected, SubaccountExchange
 from application.ports.market_data import LiveCandles
 from application.ports.strategy_sandbox import StrategySandbox
 from application.subaccount_ledger import SubaccountLedger
 from application.venue_fills import book_fired_triggers
-from domain.client_order_ids import order_intent_id
+from domain.client_order_ids import is_client_order_id, order_intent_id
 from domain.risk import RiskPolicy
 from domain.subaccount_book import SubaccountBook
 from domain.trading import Side
@@ -77,6 +77,9 @@ class LiveTrader:
     """Positions open across subaccounts, counted once per bar and kept up to date by this bar's orders."""
     _slots: threading.Lock = field(init=False, default_factory=threading.Lock)
     """Guards `_open_total`: a slot is taken before an entry is sent and given back if none opened."""
+    _unsure: dict[int, set[str]] = field(init=False, default_factory=dict)
+    """Per subaccount whose decision failed, the symbols not cancelled by a read of the venue since:
+    the book may miss an order the venue holds there (sent, its booking lost)."""
     _pool: ThreadPoolExecutor | None = field(init=False, default=None)
     """The deciding threads, started on the first bar decided at once and kept: starting ten
     threads per bar cost a few ms before the first signal."""
@@ -151,6 +154,8 @@ class LiveTrader:
             return work()
         except Exception as exc:  # recorded as an event below, then the next strategy goes on
             log.exception("decision failed", extra={"strategy_id": strategy.strategy_id})
+            with self._slots:
+                self._unsure[strategy.subaccount] = set(self.symbols)
             book = self.ledger.load(strategy.subaccount)
             book.decision_failed(strategy.strategy_id, bar_time, f"{type(exc).__name__}: {exc}", self.clock.now())
             self.ledger.save(book)
@@ -263,7 +268,7 @@ class LiveTrader:
                intent: str, mid: float | None = None) -> SubaccountBook:
         venue = self.exchange.subaccount(strategy.subaccount)
         now = self.clock.now()
-        book.cancel_orders(venue.cancel_all(symbol), f"{intent} of {symbol}", now)
+        book.cancel_orders(self._cancel_resting(book, venue, symbol), f"{intent} of {symbol}", now)
         held = book.positions.get(symbol)
         if held is not None:
             order_id = order_intent_id(strategy.strategy_id, bar_time, f"{intent}:{symbol}")
@@ -277,6 +282,23 @@ class LiveTrader:
                 self._give_slot()
         self.ledger.save(book)
         return book
+
+
+    def _cancel_resting(self, book: SubaccountBook, venue: SubaccountExchange, symbol: str) -> list[str]:
+        """The orders resting on `symbol` before its close, by the ids the book holds: no read of
+        the venue's open orders. The venue is read instead (cancel_all) while the book may not know
+        all of them: after a failed decision on the subaccount (an order sent, its booking lost),
+        or when the book holds one by the venue's id only (adopted by reconciliation)."""
+        ids = [o.order_id for o in book.open_orders.values() if o.symbol == symbol]
+        unsure = self._unsure.get(book.subaccount, set())
+        if symbol not in unsure and all(is_client_order_id(i) for i in ids):
+            return venue.cancel_orders(symbol, ids) if ids else []
+        cancelled = venue.cancel_all(symbol)
+        with self._slots:
+            unsure.discard(symbol)
+            if not unsure:
+                self._unsure.pop(book.subaccount, None)
+        return cancelled
 
 
 @dataclass(frozen=True)

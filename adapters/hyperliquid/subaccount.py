@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
@@ -183,6 +183,38 @@ class HyperliquidSubaccount:
                     cancelled.append(_id(order))
                 elif not (isinstance(status, dict) and str(status.get("error", "")).startswith("Order was never")):
                     raise ExchangeError(f"Hyperliquid refused to cancel order {order.order_id}: {scrub(status)}")
+            return cancelled
+        raise ExchangeUnavailable(f"cancelling {len(pending)} orders stayed unconfirmed after "
+                                  f"{self._transport.retries + 1} attempts")
+
+    def cancel_orders(self, symbol: str, client_order_ids: Sequence[str]) -> list[str]:
+        """One cancelByCloid action for all of them, no read first. After a send with an open
+        outcome each id is looked up: cancelled counts, still resting is sent again, the rest
+        (filled meanwhile, never placed) is left out."""
+        for cloid in client_order_ids:
+            _cloid(cloid)
+        asset = self._transport.asset(symbol)
+        pending, cancelled = list(dict.fromkeys(client_order_ids)), []
+        for attempt in range(self._transport.retries + 1):
+            if not pending:
+                return cancelled
+            if attempt:
+                self._transport.pause(attempt - 1, f"cancel of {len(pending)} orders unconfirmed")
+            action = {"type": "cancelByCloid", "cancels": [{"asset": asset, "cloid": cloid} for cloid in pending]}
+            try:
+                statuses = action_reply("cancel", self._transport.send_action(self._exchange(), action))
+            except SendFailed:
+                fates = {cloid: self._orders.status(cloid) for cloid in pending}
+                cancelled += [c for c, ack in fates.items() if ack is not None and ack.status == "cancelled"]
+                pending = [c for c, ack in fates.items() if ack is not None and ack.status == "resting"]
+                continue
+            if len(statuses) != len(pending):
+                raise ExchangeError(f"Hyperliquid answered {len(statuses)} statuses to {len(pending)} cancels")
+            for cloid, status in zip(pending, statuses, strict=True):
+                if status == "success":
+                    cancelled.append(cloid)
+                elif not (isinstance(status, dict) and str(status.get("error", "")).startswith("Order was never")):
+                    raise ExchangeError(f"Hyperliquid refused to cancel order {cloid}: {scrub(status)}")
             return cancelled
         raise ExchangeUnavailable(f"cancelling {len(pending)} orders stayed unconfirmed after "
                                   f"{self._transport.retries + 1} attempts")

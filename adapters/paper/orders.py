@@ -8,6 +8,7 @@ when another writer got to the stream first.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -186,8 +187,10 @@ def trigger_order(ledger: PaperLedger, market: PaperMarket, request: TriggerOrde
     )]
 
 
-def cancel(ledger: PaperLedger, symbol: str | None, now: datetime, reason: str) -> list[PaperEvent]:
-    ids = tuple(o.client_order_id for o in ledger.resting_triggers(symbol))
+def cancel(ledger: PaperLedger, symbol: str | None, now: datetime, reason: str,
+           only: Collection[str] | None = None) -> list[PaperEvent]:
+    """The resting triggers of `symbol` (or all), those named in `only` when given."""
+    ids = tuple(o.client_order_id for o in ledger.resting_triggers(symbol) if only is None or o.client_order_id in only)
     if not ids:
         return []
     return [PaperOrdersCancelled(aggregate_id=str(ledger.subaccount), occurred_at=now, client_order_ids=ids,

@@ -149,6 +149,16 @@ class PaperSubaccount:
             return [cloid for event in written if isinstance(event, PaperOrdersCancelled)
                     for cloid in event.client_order_ids]
 
+    def cancel_orders(self, symbol: str, client_order_ids: Sequence[str]) -> list[str]:
+        wanted = set(client_order_ids)
+        with self._lock, self._market.pinned():
+            self._check_open()
+            self._market.instrument(symbol)
+            written = self._write(lambda: cancel_events(self._ledger, symbol, self._clock.now(), "cancel_orders",
+                                                        wanted)) if wanted else []
+            return [cloid for event in written if isinstance(event, PaperOrdersCancelled)
+                    for cloid in event.client_order_ids]
+
     def close_all(self, intent: str, max_slippage: float) -> list[OrderAck]:
         """One reduce-only close per symbol, id client_order_id(intent, symbol).
 

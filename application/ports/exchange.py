@@ -11,6 +11,7 @@ round them to what the venue accepts (`domain.instruments`) and report what was 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -194,6 +195,14 @@ class SubaccountExchange(Protocol):
 
     def cancel_all(self, symbol: str | None = None) -> list[str]:
         """Cancel every open order (of `symbol`, or all); return the cancelled order ids."""
+        ...
+
+    def cancel_orders(self, symbol: str, client_order_ids: Sequence[str]) -> list[str]:
+        """Cancel these orders of `symbol`, named by client order id; return the ids cancelled.
+
+        For a caller that knows which orders it left resting: a remote venue needs no read of its
+        open orders first (cancel_all does). An id with no open order of `symbol` (filled, cancelled
+        before, never placed) is left out of the answer, not an error."""
         ...
 
     def one_moment(self) -> AbstractContextManager[None]:

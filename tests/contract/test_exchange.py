@@ -331,6 +331,26 @@ def test_cancel_all_returns_the_ids_and_leaves_nothing_open(harness: ExchangeHar
     assert {p.symbol for p in sub.positions()} == {"BTC", "ETH"}
 
 
+def test_cancel_orders_cancels_the_named_ones_only(harness: ExchangeHarness, sub: SubaccountExchange) -> None:
+    stop, take = bracket(sub)
+    market(sub, "sell", 0.1, symbol="ETH")
+    eth_stop = trigger(sub, "stop_loss", "buy", 3100.0, 0.1, symbol="ETH")
+    never_placed = client_order_id("contract", "never placed")
+    assert sub.cancel_orders("BTC", []) == []
+    assert sub.cancel_orders("BTC", [stop.client_order_id, never_placed, eth_stop.client_order_id]) == [
+        stop.client_order_id], "another symbol's order and an unknown id are left out"
+    assert sorted(o.client_order_id or o.order_id for o in sub.open_orders()) == sorted(
+        [take.client_order_id, eth_stop.client_order_id])
+    assert status(sub, stop) == "cancelled"
+    assert sub.cancel_orders("BTC", [stop.client_order_id]) == [], "cancelled before: left out"
+    harness.move_price("BTC", 64000.0)  # the target fires
+    assert sub.cancel_orders("BTC", [take.client_order_id]) == [], "filled: left out"
+    assert [p.symbol for p in sub.positions()] == ["ETH"]
+    with pytest.raises(UnknownInstrument):
+        sub.cancel_orders("NOPE", [eth_stop.client_order_id])
+    assert [o.symbol for o in sub.open_orders()] == ["ETH"]
+
+
 def test_a_decision_in_one_moment_trades_as_call_by_call(sub: SubaccountExchange) -> None:
     """A reversal inside one_moment (nested, as the live loop may): the same fills, stops and
     account as without it."""

@@ -288,6 +288,38 @@ def test_a_lost_cancel_reply_still_reports_the_cancelled_ids(harness: Hyperliqui
     assert sub.open_orders() == []
 
 
+def test_cancel_orders_sends_one_action_by_cloid_and_reads_nothing_first(harness: HyperliquidHarness,
+                                                                         sub: SubaccountExchange) -> None:
+    buy(sub)
+    stop, take = (sub.trigger_order(TriggerOrderRequest(client_order_id("it", kind), "BTC", "sell", 0.01, price, kind))
+                  for kind, price in (("stop_loss", 58000.0), ("take_profit", 63000.0)))
+    before = _info_requests(harness)
+    assert sub.cancel_orders("BTC", [stop.client_order_id, take.client_order_id]) == [
+        stop.client_order_id, take.client_order_id]
+    assert _info_requests(harness) == before, "no read of the open orders"
+    [action] = [a for a in harness.fake.recorded_actions(ONE) if a.type == "cancelByCloid"]
+    assert [c["cloid"] for c in action.action["cancels"]] == [stop.client_order_id, take.client_order_id]
+    assert sub.open_orders() == []
+
+
+def test_a_lost_cancel_by_cloid_reply_is_resolved_by_asking(harness: HyperliquidHarness,
+                                                            sub: SubaccountExchange) -> None:
+    buy(sub)
+    stop = sub.trigger_order(TriggerOrderRequest(client_order_id("it", "sl"), "BTC", "sell", 0.01, 58000.0,
+                                                 "stop_loss"))
+    harness.fake.lose_reply()
+    assert sub.cancel_orders("BTC", [stop.client_order_id, client_order_id("it", "never")]) == [
+        stop.client_order_id]
+    assert sub.open_orders() == []
+    assert len([a for a in harness.fake.recorded_actions(ONE) if a.type == "cancelByCloid"]) == 1, \
+        "the venue had done it: nothing sent again"
+
+
+def test_cancel_orders_refuses_an_id_that_is_not_a_client_order_id(sub: SubaccountExchange) -> None:
+    with pytest.raises(InvalidOrder):
+        sub.cancel_orders("BTC", ["12345"])
+
+
 # --- what goes on the wire --------------------------------------------------------------------
 
 
