@@ -3,6 +3,7 @@ nonces, the reply formats, triggers fired along the price path, and the account 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from hyperliquid.utils.types import Cloid
 
 from tests.fakes.hyperliquid import recorded
 from tests.fakes.hyperliquid_exchange import FakeHyperliquidExchange
-from tests.fakes.hyperliquid_signing import recover_signer
+from tests.fakes.hyperliquid_signing import recover_signer, recover_signer_slowly
 
 SPOT: dict[str, list[Any]] = {"universe": [], "tokens": []}
 MASTER = Account.from_key("0x" + "11" * 32)
@@ -56,6 +57,20 @@ def test_the_recovered_signer_is_the_key_that_signed() -> None:
     assert recover_signer(action, signature, SUB, 1235, None) != MASTER.address.lower()  # other nonce
     assert recover_signer(action | {"leverage": 4}, signature, SUB, 1234, None) != MASTER.address.lower()
     assert recover_signer(action, signature, SUB, 1234, None, is_mainnet=True) != MASTER.address.lower()
+
+
+def test_the_fast_recovery_agrees_with_the_eip712_encoders_end_to_end() -> None:
+    rng = random.Random(5)
+    for n in range(60):
+        action = {"type": "updateLeverage", "asset": n % 3, "isCross": True, "leverage": 1 + n % 20}
+        vault, nonce, mainnet = (SUB if n % 2 else None), rng.randrange(1, 2**63), n % 3 == 0
+        signature = sign_l1_action(MASTER if n % 4 else STRANGER, action, vault, nonce, None, mainnet)
+        for tampered_nonce in (nonce, nonce + 1):
+            assert recover_signer(action, signature, vault, tampered_nonce, None, mainnet) == recover_signer_slowly(
+                action, signature, vault, tampered_nonce, None, mainnet)
+    bad = dict(sign_l1_action(MASTER, {"type": "cancel", "cancels": []}, None, 1, None, False), v=29)
+    with pytest.raises(ValueError):
+        recover_signer({"type": "cancel", "cancels": []}, bad, None, 1, None)
 
 
 def test_only_the_master_may_sign_for_its_subaccount(fake: FakeHyperliquidExchange) -> None:
