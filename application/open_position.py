@@ -19,6 +19,7 @@ from application.ports.exchange import (
     MarketOrderRequest,
     OrderAck,
     OrderRejected,
+    TriggerKind,
     TriggerOrderRequest,
 )
 from application.subaccount_ledger import SubaccountLedger
@@ -111,27 +112,28 @@ class PositionOpener:
         (placed only after it filled, in the same call) cannot have been sent before either."""
         venue = self._exchange.subaccount(request.subaccount)
         exit_side = closing_side(direction_of(request.side))
-        placed: list[str] = []
         stop, target = request.levels(ack.average_price)
-        for kind, price in (("stop_loss", stop), ("take_profit", target)):
-            if price is None or ack.filled_size <= 0:
-                continue
-            order_id = order_intent_id(request.strategy_id, request.bar_time, f"{kind}:{request.symbol}")
-            try:
-                trigger = venue.trigger_order(TriggerOrderRequest(
-                    order_id, request.symbol, exit_side, ack.filled_size, price,
-                    "stop_loss" if kind == "stop_loss" else "take_profit", first_send=entry_first_send))
-            except ExchangeError as exc:
-                self._unprotected(book, request, exc)
-                raise ProtectionFailed(f"{kind} for {request.symbol} could not be placed ({exc}); "
-                                       "the position was closed") from exc
-            book.place_protective(BookOrder(order_id, request.strategy_id, request.symbol, kind, exit_side,
-                                            trigger.size, price, trigger.order_id), self._clock.now())
-            placed.append(order_id)
+        triggers = [] if ack.filled_size <= 0 else [
+            TriggerOrderRequest(order_intent_id(request.strategy_id, request.bar_time, f"{kind}:{request.symbol}"),
+                                request.symbol, exit_side, ack.filled_size, price, kind, first_send=entry_first_send)
+            for kind, price in _levels(stop, target) if price is not None]
+        if not triggers:
+            return ()
+        try:
+            placed = venue.trigger_orders(triggers)
+        except (ExchangeError, DomainError) as exc:  # refused by the venue, or before sending (a bad price)
+            self._unprotected(book, request, exc)
+            kinds = " and ".join(t.kind for t in triggers)
+            raise ProtectionFailed(f"{kinds} for {request.symbol} could not be placed ({exc}); "
+                                   "the position was closed") from exc
+        for wanted, trigger in zip(triggers, placed, strict=True):
+            book.place_protective(BookOrder(wanted.client_order_id, request.strategy_id, request.symbol, wanted.kind,
+                                            exit_side, trigger.size, wanted.trigger_price, trigger.order_id),
+                                  self._clock.now())
         self._ledger.save(book)
-        return tuple(placed)
+        return tuple(t.client_order_id for t in triggers)
 
-    def _unprotected(self, book: SubaccountBook, request: EntryRequest, cause: ExchangeError) -> None:
+    def _unprotected(self, book: SubaccountBook, request: EntryRequest, cause: Exception) -> None:
         venue = self._exchange.subaccount(request.subaccount)
         cancelled = venue.cancel_all(request.symbol)
         book.cancel_orders(cancelled, f"entry could not be protected: {cause}", self._clock.now())
@@ -141,3 +143,7 @@ class PositionOpener:
             close_symbol(self._ledger, book, venue, close_id, request.strategy_id, request.symbol, held.direction,
                          held.size, request.max_slippage, "unprotected", self._clock.now())
         self._ledger.save(book)
+
+
+def _levels(stop: float | None, target: float | None) -> tuple[tuple[TriggerKind, float | None], ...]:
+    return ("stop_loss", stop), ("take_profit", target)

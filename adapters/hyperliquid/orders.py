@@ -15,7 +15,7 @@ twice from this process.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hyperliquid.exchange import Exchange as SdkExchange
@@ -50,50 +50,82 @@ class HyperliquidOrders:
         `first_send`: the caller vouches the cloid was never sent, so the venue is not asked first;
         a failure after sending is still resolved by asking. Raises OrderRejected when the venue
         refused it (now or on an earlier attempt)."""
+        return self.place_many([(cloid, build)], first_send=first_send)[0]
+
+    def place_many(self, orders: Sequence[tuple[str, Callable[[], OrderRequest]]], *,
+                   first_send: bool = False) -> list[OrderAck]:
+        """`place` for several orders in one order action (the venue treats each on its own); acks
+        in the order given. After an open outcome each cloid is asked about and only those the
+        venue does not have are sent again. The first refusal is raised: the orders before it in
+        the action may rest on the venue."""
         with self._lock:
-            known = self._final.get(cloid) if first_send else self._known(cloid, strict=True)
-            if known is not None:
-                return known
-            request = build()
-            wire = order_request_to_order_wire(request, self._transport.asset(request["coin"]))
-            action = order_wires_to_order_action([wire], None, "na")
+            acks: dict[str, OrderAck] = {}
+            todo: list[tuple[str, OrderRequest]] = []
+            for cloid, build in orders:
+                known = self._final.get(cloid) if first_send else self._known(cloid, strict=True)
+                if known is not None:
+                    acks[cloid] = known
+                else:
+                    todo.append((cloid, build()))
             detail = "no attempt made"
             for attempt in range(self._transport.retries + 1):
+                if not todo:
+                    break
+                first = todo[0][0]
+                wires = [order_request_to_order_wire(r, self._transport.asset(r["coin"])) for _, r in todo]
+                action = order_wires_to_order_action(wires, None, "na")
                 try:
                     if attempt:
-                        self._transport.pause(attempt - 1, f"order {cloid} unconfirmed ({detail})")
+                        self._transport.pause(attempt - 1, f"order {first} unconfirmed ({detail})")
                     reply = self._transport.send_action(self._exchange(), action)
                 except ExchangeUnavailable as exc:  # closed meanwhile: what was sent before stays open
                     if attempt:
-                        raise OrderStateUnknown(cloid, f"{detail}; then {exc}") from None
+                        raise OrderStateUnknown(first, f"{detail}; then {exc}") from None
                     raise
                 except SendFailed as exc:
                     detail = exc.detail
                 else:
-                    ack = self._outcome(cloid, request, reply)
-                    if ack is not None:
-                        return ack
+                    answered = self._outcomes(todo, reply)
+                    if answered is not None:
+                        acks.update(answered)
+                        todo = []
+                        break
                     detail = "the venue refused the nonce"
-                known = self._recover(cloid, detail)
-                if known is not None:
-                    return known
-            raise OrderStateUnknown(cloid, f"no confirmation after {self._transport.retries + 1} attempts: {detail}")
+                unresolved = []
+                for cloid, request in todo:
+                    known = self._recover(cloid, detail)
+                    if known is None:
+                        unresolved.append((cloid, request))
+                    else:
+                        acks[cloid] = known
+                todo = unresolved
+            if todo:
+                raise OrderStateUnknown(todo[0][0], f"no confirmation after {self._transport.retries + 1} attempts: "
+                                                    f"{detail}")
+            return [acks[cloid] for cloid, _ in orders]
 
     def status(self, cloid: str) -> OrderAck | None:
         """What the venue knows of the cloid; a rejected order reads as cancelled with nothing filled."""
         return self._known(cloid, strict=False)
 
     # -- internals --------------------------------------------------------------------------------
-    def _outcome(self, cloid: str, request: OrderRequest, reply: Any) -> OrderAck | None:
-        """The ack in a reply; None when the action was refused before it was looked at (nonce)."""
+    def _outcomes(self, sent: Sequence[tuple[str, OrderRequest]], reply: Any) -> dict[str, OrderAck] | None:
+        """The ack of each order in a reply; None when the action was refused before it was looked
+        at (nonce)."""
         if not isinstance(reply, dict) or reply.get("status") not in ("ok", "err"):
             raise ExchangeError(f"unexpected Hyperliquid order reply: {scrub(repr(reply))}")
         if reply["status"] == "err":
             message = str(reply.get("response"))
             if is_nonce_error(message):
                 return None
-            raise order_rejected(cloid, message)
-        status = order_wire.parse("order reply", reply, lambda r: r["response"]["data"]["statuses"][0])
+            raise order_rejected(sent[0][0], message)
+        statuses = order_wire.parse("order reply", reply, lambda r: list(r["response"]["data"]["statuses"]))
+        if len(statuses) != len(sent):
+            raise ExchangeError(f"Hyperliquid answered {len(statuses)} statuses to {len(sent)} orders")
+        return {cloid: self._outcome(cloid, request, status) for (cloid, request), status in zip(sent, statuses,
+                                                                                                  strict=True)}
+
+    def _outcome(self, cloid: str, request: OrderRequest, status: Any) -> OrderAck:
         if isinstance(status, dict) and "error" in status:
             message = str(status["error"])
             if is_duplicate_cloid(message):

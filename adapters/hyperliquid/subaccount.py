@@ -122,6 +122,19 @@ class HyperliquidSubaccount:
         return self._orders.place(request.client_order_id, build, first_send=request.first_send)
 
     def trigger_order(self, request: TriggerOrderRequest) -> OrderAck:
+        order = self._trigger_wire(request)
+        return self._orders.place(request.client_order_id, lambda: order, first_send=request.first_send)
+
+    def trigger_orders(self, requests: Sequence[TriggerOrderRequest]) -> list[OrderAck]:
+        """One order action for all of them: a stop and a target cost one signed request, not two.
+        Each is first sent only when every one of them is (`first_send`), else each is asked about."""
+        if len({r.client_order_id for r in requests}) != len(requests):
+            raise InvalidOrder("each trigger of a batch needs its own client order id")
+        wires = [(r.client_order_id, self._trigger_wire(r)) for r in requests]
+        first_send = bool(requests) and all(r.first_send for r in requests)
+        return self._orders.place_many([(cloid, lambda w=wire: w) for cloid, wire in wires], first_send=first_send)
+
+    def _trigger_wire(self, request: TriggerOrderRequest) -> OrderRequest:
         inst, size = self._checked(request.client_order_id, request.symbol, request.side, request.size)
         _slippage(request.max_slippage)
         if request.kind not in ("stop_loss", "take_profit"):
@@ -129,12 +142,11 @@ class HyperliquidSubaccount:
         is_buy = request.side == "buy"
         trigger = inst.round_price(request.trigger_price)
         limit = inst.round_price(trigger * (1 + request.max_slippage if is_buy else 1 - request.max_slippage))
-        order: OrderRequest = {
+        return {
             "coin": request.symbol, "is_buy": is_buy, "sz": size, "limit_px": limit, "reduce_only": True,
             "order_type": {"trigger": {"triggerPx": trigger, "isMarket": True,
                                        "tpsl": "sl" if request.kind == "stop_loss" else "tp"}},
             "cloid": Cloid.from_str(request.client_order_id)}
-        return self._orders.place(request.client_order_id, lambda: order, first_send=request.first_send)
 
     def order_status(self, client_order_id: str) -> OrderAck | None:
         _cloid(client_order_id)

@@ -142,6 +142,11 @@ class PaperSubaccount:
                 self._ledger, self._market, request, self._clock.now())), cloid)
             return self._ledger.orders[cloid].ack()
 
+    def trigger_orders(self, requests: Sequence[TriggerOrderRequest]) -> list[OrderAck]:
+        """One after another, each as trigger_order: the paper venue has no request to save."""
+        with self._lock, self._market.pinned():
+            return [self.trigger_order(request) for request in requests]
+
     def cancel_all(self, symbol: str | None = None) -> list[str]:
         """The client order ids cancelled (every paper order has one)."""
         with self._lock, self._market.pinned():

@@ -189,6 +189,12 @@ class SubaccountExchange(Protocol):
         """Place a reduce-only SL or TP; idempotent per client order id."""
         ...
 
+    def trigger_orders(self, requests: Sequence[TriggerOrderRequest]) -> list[OrderAck]:
+        """Several trigger_order calls (an entry's stop and target) in one request where the venue
+        allows; acks in the order given. The first refusal is raised, and the triggers before it
+        may rest on the venue then: a caller that cannot go on without all of them cancels them."""
+        ...
+
     def order_status(self, client_order_id: str) -> OrderAck | None:
         """What became of an order sent with this client order id; None when the venue never saw it."""
         ...

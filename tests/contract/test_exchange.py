@@ -331,6 +331,31 @@ def test_cancel_all_returns_the_ids_and_leaves_nothing_open(harness: ExchangeHar
     assert {p.symbol for p in sub.positions()} == {"BTC", "ETH"}
 
 
+def test_trigger_orders_places_a_stop_and_a_target_at_once_and_only_once(harness: ExchangeHarness,
+                                                                          sub: SubaccountExchange) -> None:
+    market(sub, "buy", 0.01)
+    pair = [TriggerOrderRequest(client_order_id("contract", "batch", kind), "BTC", "sell", 0.01, price, kind)
+            for kind, price in (("stop_loss", 58000.0), ("take_profit", 63000.0))]
+    stop, take = sub.trigger_orders(pair)
+    assert (stop.client_order_id, take.client_order_id) == (pair[0].client_order_id, pair[1].client_order_id)
+    assert stop.status == take.status == "resting"
+    assert sub.trigger_orders(pair) == [stop, take] or [a.order_id for a in sub.trigger_orders(pair)] == [
+        stop.order_id, take.order_id], "sent again: the same two orders"
+    assert sorted((o.kind, o.trigger_price) for o in sub.open_orders()) == [
+        ("stop_loss", PRICE(58000.0, rel=1e-4)), ("take_profit", PRICE(63000.0, rel=1e-4))]
+    assert sub.trigger_orders([]) == []
+    harness.move_price("BTC", 57000.0)
+    assert_flat(sub)
+    assert status(sub, stop) == "filled" and status(sub, take) == "cancelled"
+
+
+def test_a_refused_trigger_in_a_batch_raises(sub: SubaccountExchange) -> None:
+    with pytest.raises(OrderRejected):  # nothing to reduce: no position
+        sub.trigger_orders([TriggerOrderRequest(client_order_id("contract", "orphan"), "BTC", "sell", 0.01,
+                                                58000.0, "stop_loss")])
+    assert sub.open_orders() == []
+
+
 def test_cancel_orders_cancels_the_named_ones_only(harness: ExchangeHarness, sub: SubaccountExchange) -> None:
     stop, take = bracket(sub)
     market(sub, "sell", 0.1, symbol="ETH")

@@ -15,7 +15,7 @@ import pytest
 from adapters.clock.system import SystemClock
 from adapters.memory.event_store import InMemoryEventStore
 from application.event_codec import decode
-from application.open_position import EntryRequest, PositionOpener
+from application.open_position import EntryRequest, PositionOpener, ProtectionFailed
 from application.reconcile_subaccount import Reconciler
 from application.stop_strategy import StrategyStopper
 from application.strategy_repository import StrategyRepository
@@ -133,3 +133,19 @@ def test_a_first_entry_and_its_stops_go_out_without_asking_the_venue_first(venue
     assert _status_checks(venue) == before
     assert len(venue.fake.open_orders(SUBACCOUNT_ADDRESSES[1])) == 2
 
+
+
+@pytest.mark.parametrize("take_profit_pct", [-2.0, float("inf")])
+def test_an_entry_whose_target_cannot_be_placed_is_closed_on_the_venue(venue: HyperliquidHarness,
+                                                                       take_profit_pct: float) -> None:
+    store = InMemoryEventStore()
+    ledger = SubaccountLedger(store)
+    opener = PositionOpener(ledger, venue.exchange(), SystemClock())
+    request = EntryRequest(subaccount=1, strategy_id="strat-a", symbol="BTC", side="buy", size=0.004, bar_time=BAR,
+                           max_slippage=0.01, stop_loss_pct=0.03, take_profit_pct=take_profit_pct)
+    with pytest.raises(ProtectionFailed, match="position was closed"):
+        opener.open(request)
+    vault = SUBACCOUNT_ADDRESSES[1]
+    assert venue.fake.position(vault, "BTC") == 0 and not venue.fake.open_orders(vault)
+    book = ledger.load(1)
+    assert not book.positions and not book.open_orders and not book.pending_orders

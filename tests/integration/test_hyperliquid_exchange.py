@@ -191,6 +191,60 @@ def test_a_first_sent_trigger_skips_the_status_check_and_a_lost_reply_still_leav
         [client_order_id("it", "sl-first"), client_order_id("it", "tp-first")])
 
 
+def _pair(tag: str, first_send: bool = True) -> list[TriggerOrderRequest]:
+    return [TriggerOrderRequest(client_order_id("it", tag, kind), "BTC", "sell", 0.01, price, kind,
+                                first_send=first_send)
+            for kind, price in (("stop_loss", 58000.0), ("take_profit", 64000.0))]
+
+
+def test_a_stop_and_a_target_go_in_one_signed_action(harness: HyperliquidHarness, sub: SubaccountExchange) -> None:
+    buy(sub)
+    before = _info_requests(harness)
+    acks = sub.trigger_orders(_pair("one"))
+    assert [a.status for a in acks] == ["resting", "resting"]
+    assert _info_requests(harness) == before, "a first send asks nothing"
+    [action] = [a for a in harness.fake.recorded_actions(ONE) if a.type == "order" and len(a.action["orders"]) == 2]
+    assert [w["c"] for w in action.action["orders"]] == [r.client_order_id for r in _pair("one")]
+    assert action.action["grouping"] == "na", "each trigger stands on its own"
+
+
+def test_a_lost_reply_to_a_batch_is_resolved_by_asking_and_never_doubles(harness: HyperliquidHarness,
+                                                                         sub: SubaccountExchange) -> None:
+    buy(sub)
+    harness.fake.lose_reply()
+    acks = sub.trigger_orders(_pair("lost"))
+    assert [a.status for a in acks] == ["resting", "resting"] and all(a.order_id for a in acks)
+    assert len([a for a in harness.fake.recorded_actions(ONE) if a.type == "order"]) == 2, "the entry and the pair"
+    assert sorted(o.client_order_id or "" for o in sub.open_orders()) == sorted(
+        r.client_order_id for r in _pair("lost"))
+
+
+def test_a_batch_resent_after_a_restart_is_answered_from_the_venue(harness: HyperliquidHarness,
+                                                                   sub: SubaccountExchange) -> None:
+    buy(sub)
+    first = sub.trigger_orders(_pair("again"))
+    restarted = harness.restart().subaccount(1)
+    again = restarted.trigger_orders(_pair("again", first_send=False))
+    assert [a.order_id for a in again] == [a.order_id for a in first]
+    assert len(restarted.open_orders()) == 2
+
+
+def test_a_batch_with_one_refusal_raises_it(harness: HyperliquidHarness, sub: SubaccountExchange) -> None:
+    buy(sub)
+    good, _ = _pair("mixed")
+    bad = TriggerOrderRequest(client_order_id("it", "mixed", "eth"), "ETH", "sell", 0.1, 2900.0, "stop_loss",
+                              first_send=True)  # no ETH position to reduce
+    with pytest.raises(OrderRejected):
+        sub.trigger_orders([good, bad])
+    assert [o.client_order_id for o in sub.open_orders()] == [good.client_order_id], "the first one rests"
+
+
+def test_a_batch_refuses_the_same_id_twice(sub: SubaccountExchange) -> None:
+    stop, _ = _pair("twice")
+    with pytest.raises(InvalidOrder):
+        sub.trigger_orders([stop, stop])
+
+
 @pytest.mark.parametrize("mid", [0.0, -1.0, float("nan"), float("inf")])
 def test_a_reference_mid_that_is_not_a_price_is_refused_before_anything_is_sent(
         harness: HyperliquidHarness, sub: SubaccountExchange, mid: float) -> None:

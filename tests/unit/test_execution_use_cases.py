@@ -6,7 +6,7 @@ import pytest
 
 from application.deploy_strategies import DeploymentRefused, DeploymentRequest
 from application.event_codec import decode
-from application.open_position import EntryRequest
+from application.open_position import EntryRequest, ProtectionFailed
 from application.ports.exchange import MarketOrderRequest
 from application.stop_strategy import NotDeployed
 from application.subaccount_ledger import subaccount_stream
@@ -42,6 +42,20 @@ def test_an_entry_is_sent_once_booked_and_protected_on_the_venue() -> None:
     book = desk.ledger.load(1)
     assert set(book.open_orders) == set(result.protective_order_ids) and not book.pending_orders
     assert len([e for e in _events(desk, 1) if isinstance(e, OrderFilled)]) == 1
+
+
+@pytest.mark.parametrize("take_profit_pct", [-2.0, float("inf")])
+def test_an_entry_whose_target_cannot_be_placed_is_closed_and_nothing_rests(take_profit_pct: float) -> None:
+    """The stop goes out with the target; the target is refused (a price below zero, or none):
+    the stop is cancelled and the position closed."""
+    desk = PaperDesk()
+    with pytest.raises(ProtectionFailed, match="position was closed"):
+        desk.opener.open(_entry(take_profit=None, take_profit_pct=take_profit_pct))
+    venue = desk.exchange.subaccount(1)
+    assert venue.positions() == [] and venue.open_orders() == []
+    book = desk.ledger.load(1)
+    assert not book.positions and not book.open_orders and not book.pending_orders
+    assert [t.exit_reason for t in _events(desk, 1) if isinstance(t, TradeClosed)] == ["unprotected"]
 
 
 def test_a_rejected_entry_is_recorded_with_the_venue_reason() -> None:
