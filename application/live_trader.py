@@ -22,7 +22,7 @@ import pandas as pd
 
 from application.bar_frames import BarFrames
 from application.closing import close_symbol
-from application.open_position import EntryRequest, PositionOpener
+from application.open_position import EntryRequest, PendingClose, PositionOpener, book_pending_close
 from application.ports.clock import Clock
 from application.ports.exchange import Exchange, OrderRejected, SubaccountExchange
 from application.ports.market_data import LiveCandles
@@ -202,18 +202,27 @@ class LiveTrader:
         if held is not None and held.direction == wanted:
             return Decision(strategy.strategy_id, symbol, "held", "an entry in the direction held is ignored")
         reversed_ = held is not None
-        mid = None
+        mid, pending = None, None
         if held is not None:
-            mid = self.exchange.subaccount(strategy.subaccount).mid_price(symbol)  # one read for both orders
-            book = self._close(book, strategy, symbol, bar_time, "reverse", mid)
-        decision = self._enter(book, strategy, symbol, wanted, row, bar_time, mid)
+            venue = self.exchange.subaccount(strategy.subaccount)
+            mid = venue.mid_price(symbol)  # one read for both orders
+            pending = self._close(book, strategy, symbol, bar_time, "reverse", mid, defer_fills=True)
+        try:
+            decision = self._enter(book, strategy, symbol, wanted, row, bar_time, mid, pending)
+        finally:
+            if pending is not None and pending.order_id in book.pending_orders:
+                book_pending_close(self.ledger, book, venue, pending)  # no entry went out to book it with
+                if symbol not in book.positions:
+                    self._give_slot()
         if reversed_ and decision.action == "entered":
             return Decision(strategy.strategy_id, symbol, "reversed", decision.detail)
         return decision
 
     def _enter(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, direction: str, row: pd.Series,
-               bar_time: datetime, mid: float | None = None) -> Decision:
-        """`mid`: read just now for the close of a reversal, reused for this entry's size and limit."""
+               bar_time: datetime, mid: float | None = None, pending: PendingClose | None = None) -> Decision:
+        """`mid`: read just now for the close of a reversal, reused for this entry's size and limit.
+        `pending`: that close, its fills booked with the entry's (until then the book still holds
+        the position, so the entry neither takes a slot nor gives one back: it is the same one)."""
         venue = self.exchange.subaccount(strategy.subaccount)
         side: Side = "buy" if direction == "long" else "sell"
         sl_pct, tp_pct = _fraction(row["sl_pct"]), _fraction(row["tp_pct"])
@@ -237,7 +246,7 @@ class LiveTrader:
             result = self._opener.open(EntryRequest(
                 subaccount=strategy.subaccount, strategy_id=strategy.strategy_id, symbol=symbol, side=side,
                 size=size, bar_time=bar_time, max_slippage=self.max_slippage, stop_loss_pct=sl_pct,
-                take_profit_pct=tp_pct, reference_mid=price), book)
+                take_profit_pct=tp_pct, reference_mid=price), book, pending)
             opened = result.status == "filled"
         finally:
             if not opened and not netted and symbol not in book.positions:
@@ -265,23 +274,26 @@ class LiveTrader:
             self._open_total = max(0, self._open_total - 1)
 
     def _close(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, bar_time: datetime,
-               intent: str, mid: float | None = None) -> SubaccountBook:
+               intent: str, mid: float | None = None, defer_fills: bool = False) -> PendingClose | None:
+        """With `defer_fills`, a close the venue took is returned with its fills not booked yet."""
         venue = self.exchange.subaccount(strategy.subaccount)
         now = self.clock.now()
         book.cancel_orders(self._cancel_resting(book, venue, symbol), f"{intent} of {symbol}", now)
         held = book.positions.get(symbol)
+        pending = None
         if held is not None:
             order_id = order_intent_id(strategy.strategy_id, bar_time, f"{intent}:{symbol}")
+            reason = "signal" if intent == "exit" else intent
             try:
                 close_symbol(self.ledger, book, venue, order_id, strategy.strategy_id, symbol, held.direction,
-                             held.size, self.max_slippage, "signal" if intent == "exit" else intent, now,
-                             reference_mid=mid)
+                             held.size, self.max_slippage, reason, now, reference_mid=mid, book_fills=not defer_fills)
+                pending = PendingClose(order_id, now, reason) if defer_fills else None
             except OrderRejected:
                 pass  # recorded by close_symbol; reconciliation adopts whatever the venue holds
             if symbol not in book.positions:
                 self._give_slot()
         self.ledger.save(book)
-        return book
+        return pending
 
 
     def _cancel_resting(self, book: SubaccountBook, venue: SubaccountExchange, symbol: str) -> list[str]:

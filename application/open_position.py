@@ -19,6 +19,7 @@ from application.ports.exchange import (
     MarketOrderRequest,
     OrderAck,
     OrderRejected,
+    SubaccountExchange,
     TriggerKind,
     TriggerOrderRequest,
 )
@@ -65,6 +66,16 @@ class EntryRequest:
 
 
 @dataclass(frozen=True)
+class PendingClose:
+    """A close sent just before this entry whose fills are not booked yet: the entry's read of
+    the fills books them too (first, with `reason` as the trade's exit reason)."""
+
+    order_id: str
+    placed_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class EntryResult:
     order_id: str
     status: str
@@ -81,8 +92,11 @@ class PositionOpener:
         self._exchange = exchange
         self._clock = clock
 
-    def open(self, request: EntryRequest, book: SubaccountBook | None = None) -> EntryResult:
-        """`book`: the subaccount's book as the caller just loaded (or saved) it, to spare a read."""
+    def open(self, request: EntryRequest, book: SubaccountBook | None = None,
+             pending_close: PendingClose | None = None) -> EntryResult:
+        """`book`: the subaccount's book as the caller just loaded (or saved) it, to spare a read.
+        `pending_close`: booked here with the entry's fills when the entry is sent; otherwise the
+        caller books it (book_pending_close)."""
         order_id = order_intent_id(request.strategy_id, request.bar_time, f"entry:{request.symbol}")
         order = Order(id=order_id, symbol=request.symbol, side=request.side, size=request.size,
                       stop_loss=request.stop_loss, take_profit=request.take_profit)
@@ -101,7 +115,13 @@ class PositionOpener:
             book.reject_order(order_id, request.strategy_id, request.symbol, exc.reason, exc.code, self._clock.now())
             self._ledger.save(book)
             return EntryResult(order_id, "rejected", reason=exc.reason)
-        record_venue_fills(book, fills_for(venue, {order_id}, placed_at))
+        if pending_close is None or pending_close.order_id not in book.pending_orders:
+            record_venue_fills(book, fills_for(venue, {order_id}, placed_at))
+        else:
+            fills = fills_for(venue, {order_id, pending_close.order_id}, min(placed_at, pending_close.placed_at))
+            record_venue_fills(book, [f for f in fills if (f.client_order_id or f.order_id) != order_id],
+                               reason=pending_close.reason)
+            record_venue_fills(book, [f for f in fills if (f.client_order_id or f.order_id) == order_id])
         self._ledger.save(book)
         protective = self._protect(book, request, ack, first_send)
         return EntryResult(order_id, "filled", ack.filled_size, ack.average_price, protective)
@@ -147,3 +167,11 @@ class PositionOpener:
 
 def _levels(stop: float | None, target: float | None) -> tuple[tuple[TriggerKind, float | None], ...]:
     return ("stop_loss", stop), ("take_profit", target)
+
+
+def book_pending_close(ledger: SubaccountLedger, book: SubaccountBook, venue: SubaccountExchange,
+                       pending: PendingClose) -> None:
+    """The fills of a close whose entry never booked them (refused, rejected, or failed)."""
+    if pending.order_id in book.pending_orders:
+        record_venue_fills(book, fills_for(venue, {pending.order_id}, pending.placed_at), reason=pending.reason)
+        ledger.save(book)
