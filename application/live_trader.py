@@ -110,8 +110,10 @@ class LiveTrader:
         most_entries = sum(len(self.symbols) if n not in books else
                            sum(1 for symbol in self.symbols if symbol not in books[n].positions) for n in groups)
 
+        fits_all = self._open_total + most_entries <= self.risk.max_open_positions
+
         def prepare(s: LiveStrategy) -> _Prepared:
-            return self._guarded(s, bar_time, lambda: self._prepare(s, bar_time, bars),
+            return self._guarded(s, bar_time, lambda: self._prepare(s, bar_time, bars, fits_all),
                                  lambda failed: _Prepared(s, None, {}, [failed]))
 
         def act(s: LiveStrategy, prepared: _Prepared) -> list[Decision]:
@@ -119,7 +121,7 @@ class LiveTrader:
 
         if self.parallel == 1 or len(groups) == 1:
             acted = self._each(groups, lambda s: act(s, prepare(s)), at_once=False)
-        elif self._open_total + most_entries <= self.risk.max_open_positions:
+        elif fits_all:
             acted = self._each(groups, lambda s: act(s, prepare(s)))
         else:
             ready = self._each(groups, prepare)
@@ -163,19 +165,30 @@ class LiveTrader:
 
     # --- one strategy -----------------------------------------------------------------------
 
-    def _prepare(self, strategy: LiveStrategy, bar_time: datetime, bars: BarFrames) -> _Prepared:
+    def _prepare(self, strategy: LiveStrategy, bar_time: datetime, bars: BarFrames, fits_all: bool) -> _Prepared:
+        """The signals, and the stops the venue fired since the last bar booked (their slots given
+        back before any entry). When every entry this bar could bring fits under the limit anyway
+        and every symbol with resting triggers is about to be closed, that read of the fills is
+        left to the close: its cancel tells whether a trigger was gone (`_close`)."""
         frames = {s: bars.get(s, strategy.timeframe) for s in self.symbols}
         frames = {s: f for s, f in frames.items() if len(f) and f.index[-1] == pd.Timestamp(bar_time)}
         if not frames:
             return _Prepared(strategy, None, {}, [])
         signals = self.sandbox.signals(strategy.code, strategy.strategy_id, strategy.params, frames, last_rows=1)
         book = self.ledger.load(strategy.subaccount)
+        rows = {symbol: signals[symbol].iloc[-1] for symbol in sorted(frames)}
+        resting = {o.symbol for o in book.open_orders.values()}
+        closing = {symbol for symbol, row in rows.items() if _closes(book, symbol, row)}
+        if not (fits_all and resting <= closing):
+            self._book_fired(book, strategy.subaccount, bar_time)
+        return _Prepared(strategy, book, rows, [])
+
+    def _book_fired(self, book: SubaccountBook, subaccount: int, bar_time: datetime) -> None:
         held = len(book.positions)
-        if book_fired_triggers(book, self.exchange.subaccount(strategy.subaccount), pd.Timestamp(bar_time)):
+        if book_fired_triggers(book, self.exchange.subaccount(subaccount), pd.Timestamp(bar_time)):
             self.ledger.save(book)  # a stop the venue fired since the last bar: the position is gone
             for _ in range(held - len(book.positions)):
                 self._give_slot()  # counted open at the start of the bar; free for this bar's entries
-        return _Prepared(strategy, book, {symbol: signals[symbol].iloc[-1] for symbol in sorted(frames)}, [])
 
     def _act_all(self, prepared: _Prepared, bar_time: datetime) -> list[Decision]:
         if prepared.book is None:
@@ -196,7 +209,9 @@ class LiveTrader:
         wanted = _wanted(row)
         if wanted is None:
             if bool(row["exit"]) and held is not None:
-                self._close(book, strategy, symbol, bar_time, "exit")
+                closed = self._close(book, strategy, symbol, bar_time, "exit")
+                if closed.fired:
+                    return Decision(strategy.strategy_id, symbol, "none", "a stop or target had closed it")
                 return Decision(strategy.strategy_id, symbol, "exited")
             return Decision(strategy.strategy_id, symbol, "none")
         if held is not None and held.direction == wanted:
@@ -206,7 +221,8 @@ class LiveTrader:
         if held is not None:
             venue = self.exchange.subaccount(strategy.subaccount)
             mid = venue.mid_price(symbol)  # one read for both orders
-            pending = self._close(book, strategy, symbol, bar_time, "reverse", mid, defer_fills=True)
+            closed = self._close(book, strategy, symbol, bar_time, "reverse", mid, defer_fills=True)
+            pending, reversed_ = closed.pending, not closed.fired
         try:
             decision = self._enter(book, strategy, symbol, wanted, row, bar_time, mid, pending)
         finally:
@@ -274,11 +290,26 @@ class LiveTrader:
             self._open_total = max(0, self._open_total - 1)
 
     def _close(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, bar_time: datetime,
-               intent: str, mid: float | None = None, defer_fills: bool = False) -> PendingClose | None:
-        """With `defer_fills`, a close the venue took is returned with its fills not booked yet."""
+               intent: str, mid: float | None = None, defer_fills: bool = False) -> _Closed:
+        """With `defer_fills`, a close the venue took is returned with its fills not booked yet.
+
+        A resting trigger of the book's that the cancel did not find had fired (or been cancelled
+        by the venue, with its fired sibling, or by someone else): the fills since the last bar are
+        booked first, and when they closed the position there is nothing left to close; one that
+        did not fill is booked as missing from the venue."""
         venue = self.exchange.subaccount(strategy.subaccount)
         now = self.clock.now()
-        book.cancel_orders(self._cancel_resting(book, venue, symbol), f"{intent} of {symbol}", now)
+        ours = {o.order_id for o in book.open_orders.values() if o.symbol == symbol}
+        cancelled = self._cancel_resting(book, venue, symbol)
+        book.cancel_orders(cancelled, f"{intent} of {symbol}", now)
+        fired = False
+        if ours - set(cancelled):
+            had = symbol in book.positions
+            self._book_fired(book, strategy.subaccount, bar_time)
+            fired = had and symbol not in book.positions
+            for order_id in sorted(ours - set(cancelled)):
+                if order_id in book.open_orders:  # not open on the venue, never filled: cancelled with its sibling
+                    book.reconcile_order(order_id, symbol, "missing", now)
         held = book.positions.get(symbol)
         pending = None
         if held is not None:
@@ -293,7 +324,7 @@ class LiveTrader:
             if symbol not in book.positions:
                 self._give_slot()
         self.ledger.save(book)
-        return pending
+        return _Closed(pending, fired)
 
 
     def _cancel_resting(self, book: SubaccountBook, venue: SubaccountExchange, symbol: str) -> list[str]:
@@ -314,6 +345,14 @@ class LiveTrader:
 
 
 @dataclass(frozen=True)
+class _Closed:
+    pending: PendingClose | None
+    """The close sent, its fills not booked yet (`defer_fills`)."""
+    fired: bool
+    """The position was gone before the close: a stop or target the venue fired."""
+
+
+@dataclass(frozen=True)
 class _Prepared:
     """A strategy's signals for the bar that closed, before any order: its book, and the last row
     per symbol (or the decisions already made, when there is nothing to act on)."""
@@ -329,6 +368,13 @@ class _Prepared:
         if self.book is None:
             return 0
         return sum(1 for symbol, row in self.rows.items() if _wanted(row) and symbol not in self.book.positions)
+
+
+def _closes(book: SubaccountBook, symbol: str, row: pd.Series) -> bool:
+    """This row closes what the book holds on `symbol` (an exit, or an entry the other way)."""
+    held = book.positions.get(symbol)
+    wanted = _wanted(row)
+    return held is not None and (held.direction != wanted if wanted is not None else bool(row["exit"]))
 
 
 def _wanted(row: pd.Series) -> str | None:
