@@ -19,12 +19,10 @@ from domain.trading import Order, PositionDirection, closing_side
 
 def close_symbol(ledger: SubaccountLedger, book: SubaccountBook, venue: SubaccountExchange, order_id: str,
                  strategy_id: str, symbol: str, direction: PositionDirection, size: float, max_slippage: float,
-                 reason: str, at: datetime, reference_mid: float | None = None, book_fills: bool = True) -> None:
+                 reason: str, at: datetime, reference_mid: float | None = None) -> None:
     """A reduce-only market order for one position; a refusal is recorded, then raised.
 
-    `reference_mid`: a mid the caller has just read, so the venue need not be asked for it again.
-    `book_fills` False: the close stays pending in the book, for a caller that books its fills
-    with those of the order it sends next (a reversal's entry: one read of the fills for both)."""
+    `reference_mid`: a mid the caller has just read, so the venue need not be asked for it again."""
     side = closing_side(direction)
     first_send = book.place_order(Order(id=order_id, symbol=symbol, side=side, size=size, reduce_only=True),
                                   strategy_id, at)
@@ -36,9 +34,8 @@ def close_symbol(ledger: SubaccountLedger, book: SubaccountBook, venue: Subaccou
         book.reject_order(order_id, strategy_id, symbol, exc.reason, exc.code, at)
         ledger.save(book)
         raise
-    if book_fills:
-        record_venue_fills(book, fills_for(venue, {order_id}, at), reason=reason)
-        ledger.save(book)
+    record_venue_fills(book, fills_for(venue, {order_id}, at), reason=reason)
+    ledger.save(book)
 
 
 def flatten(ledger: SubaccountLedger, book: SubaccountBook, venue: SubaccountExchange, intent: str,

@@ -22,7 +22,7 @@ import pandas as pd
 
 from application.bar_frames import BarFrames
 from application.closing import close_symbol
-from application.open_position import EntryRequest, PendingClose, PositionOpener, book_pending_close
+from application.open_position import EntryRequest, PendingClose, PositionOpener, book_pending_close, send_close
 from application.ports.clock import Clock
 from application.ports.exchange import Exchange, OrderRejected, SubaccountExchange
 from application.ports.market_data import LiveCandles
@@ -32,7 +32,7 @@ from application.venue_fills import book_fired_triggers
 from domain.client_order_ids import is_client_order_id, order_intent_id
 from domain.risk import RiskPolicy
 from domain.subaccount_book import SubaccountBook
-from domain.trading import Side
+from domain.trading import Side, closing_side
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -221,13 +221,13 @@ class LiveTrader:
         if held is not None:
             venue = self.exchange.subaccount(strategy.subaccount)
             mid = venue.mid_price(symbol)  # one read for both orders
-            closed = self._close(book, strategy, symbol, bar_time, "reverse", mid, defer_fills=True)
+            closed = self._close(book, strategy, symbol, bar_time, "reverse", mid, with_entry=True)
             pending, reversed_ = closed.pending, not closed.fired
         try:
             decision = self._enter(book, strategy, symbol, wanted, row, bar_time, mid, pending)
         finally:
             if pending is not None and pending.order_id in book.pending_orders:
-                book_pending_close(self.ledger, book, venue, pending)  # no entry went out to book it with
+                book_pending_close(self.ledger, book, venue, pending)  # sent, and the entry did not book it
                 if symbol not in book.positions:
                     self._give_slot()
         if reversed_ and decision.action == "entered":
@@ -237,8 +237,11 @@ class LiveTrader:
     def _enter(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, direction: str, row: pd.Series,
                bar_time: datetime, mid: float | None = None, pending: PendingClose | None = None) -> Decision:
         """`mid`: read just now for the close of a reversal, reused for this entry's size and limit.
-        `pending`: that close, its fills booked with the entry's (until then the book still holds
-        the position, so the entry neither takes a slot nor gives one back: it is the same one)."""
+        `pending`: that close, not sent yet: it goes out with the entry, or alone when the entry is
+        refused. The equity the entry is sized on is read before the close, so it still holds the
+        old position's unrealized PnL at the venue's mark (its close costs a fee and slippage more).
+        Until the close is booked the book holds the position, so the entry neither takes a slot
+        nor gives one back: it is the same one."""
         venue = self.exchange.subaccount(strategy.subaccount)
         side: Side = "buy" if direction == "long" else "sell"
         sl_pct, tp_pct = _fraction(row["sl_pct"]), _fraction(row["tp_pct"])
@@ -256,6 +259,8 @@ class LiveTrader:
         if refusal is not None:
             book.refuse_signal(strategy.strategy_id, symbol, direction, bar_time, refusal, self.clock.now())
             self.ledger.save(book)
+            if pending is not None:
+                self._send_close(book, pending)
             return Decision(strategy.strategy_id, symbol, "refused", refusal)
         opened = False
         try:
@@ -264,6 +269,8 @@ class LiveTrader:
                 size=size, bar_time=bar_time, max_slippage=self.max_slippage, stop_loss_pct=sl_pct,
                 take_profit_pct=tp_pct, reference_mid=price), book, pending)
             opened = result.status == "filled"
+            if result.status == "duplicate" and pending is not None:
+                self._send_close(book, pending)
         finally:
             if not opened and not netted and symbol not in book.positions:
                 self._give_slot()
@@ -289,9 +296,17 @@ class LiveTrader:
         with self._slots:
             self._open_total = max(0, self._open_total - 1)
 
+    def _send_close(self, book: SubaccountBook, pending: PendingClose) -> None:
+        try:
+            send_close(self.ledger, book, self.exchange.subaccount(book.subaccount), pending, self.clock.now())
+        except OrderRejected:
+            pass  # recorded by close_symbol; reconciliation adopts whatever the venue holds
+        if pending.symbol not in book.positions:
+            self._give_slot()
+
     def _close(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, bar_time: datetime,
-               intent: str, mid: float | None = None, defer_fills: bool = False) -> _Closed:
-        """With `defer_fills`, a close the venue took is returned with its fills not booked yet.
+               intent: str, mid: float | None = None, with_entry: bool = False) -> _Closed:
+        """With `with_entry`, the close is returned unsent, for the entry to send with it.
 
         A resting trigger of the book's that the cancel did not find had fired (or been cancelled
         by the venue, with its fired sibling, or by someone else): the fills since the last bar are
@@ -315,14 +330,17 @@ class LiveTrader:
         if held is not None:
             order_id = order_intent_id(strategy.strategy_id, bar_time, f"{intent}:{symbol}")
             reason = "signal" if intent == "exit" else intent
-            try:
-                close_symbol(self.ledger, book, venue, order_id, strategy.strategy_id, symbol, held.direction,
-                             held.size, self.max_slippage, reason, now, reference_mid=mid, book_fills=not defer_fills)
-                pending = PendingClose(order_id, now, reason) if defer_fills else None
-            except OrderRejected:
-                pass  # recorded by close_symbol; reconciliation adopts whatever the venue holds
-            if symbol not in book.positions:
-                self._give_slot()
+            if with_entry:
+                pending = PendingClose(order_id, strategy.strategy_id, symbol, closing_side(held.direction), held.size,
+                                       self.max_slippage, reason, reference_mid=mid)
+            else:
+                try:
+                    close_symbol(self.ledger, book, venue, order_id, strategy.strategy_id, symbol, held.direction,
+                                 held.size, self.max_slippage, reason, now, reference_mid=mid)
+                except OrderRejected:
+                    pass  # recorded by close_symbol; reconciliation adopts whatever the venue holds
+                if symbol not in book.positions:
+                    self._give_slot()
         self.ledger.save(book)
         return _Closed(pending, fired)
 
@@ -347,7 +365,7 @@ class LiveTrader:
 @dataclass(frozen=True)
 class _Closed:
     pending: PendingClose | None
-    """The close sent, its fills not booked yet (`defer_fills`)."""
+    """The close to send with the entry (`with_entry`)."""
     fired: bool
     """The position was gone before the close: a stop or target the venue fired."""
 

@@ -67,12 +67,25 @@ class EntryRequest:
 
 @dataclass(frozen=True)
 class PendingClose:
-    """A close sent just before this entry whose fills are not booked yet: the entry's read of
-    the fills books them too (first, with `reason` as the trade's exit reason)."""
+    """A reversal's close, not sent yet: it goes out in one request with the entry, ahead of it
+    (SubaccountExchange.market_orders), and one read of the fills books both, the close's first
+    with `reason` as its trade's exit reason. Sent alone (`send_close`) when no entry goes out."""
 
     order_id: str
-    placed_at: datetime
+    strategy_id: str
+    symbol: str
+    side: Side
+    size: float
+    max_slippage: float
     reason: str
+    reference_mid: float | None = None
+
+    def order(self) -> Order:
+        return Order(id=self.order_id, symbol=self.symbol, side=self.side, size=self.size, reduce_only=True)
+
+    def request(self, first_send: bool) -> MarketOrderRequest:
+        return MarketOrderRequest(self.order_id, self.symbol, self.side, self.size, self.max_slippage,
+                                  reduce_only=True, first_send=first_send, reference_mid=self.reference_mid)
 
 
 @dataclass(frozen=True)
@@ -95,8 +108,8 @@ class PositionOpener:
     def open(self, request: EntryRequest, book: SubaccountBook | None = None,
              pending_close: PendingClose | None = None) -> EntryResult:
         """`book`: the subaccount's book as the caller just loaded (or saved) it, to spare a read.
-        `pending_close`: booked here with the entry's fills when the entry is sent; otherwise the
-        caller books it (book_pending_close)."""
+        `pending_close`: sent in the same request as the entry, ahead of it, and booked with it;
+        a duplicate entry sends nothing (the caller sends the close alone, `send_close`)."""
         order_id = order_intent_id(request.strategy_id, request.bar_time, f"entry:{request.symbol}")
         order = Order(id=order_id, symbol=request.symbol, side=request.side, size=request.size,
                       stop_loss=request.stop_loss, take_profit=request.take_profit)
@@ -104,27 +117,39 @@ class PositionOpener:
         if order_id in book.filled_orders:
             return EntryResult(order_id, "duplicate", reason="this entry was executed before")
         placed_at = self._clock.now()
+        close = pending_close
+        if close is not None and close.order_id in book.filled_orders:
+            close = None  # executed before this call (a restart): only the entry is left to send
+        close_first = close is not None and book.place_order(close.order(), close.strategy_id, placed_at)
         first_send = book.place_order(order, request.strategy_id, placed_at)
         self._ledger.save(book)
         venue = self._exchange.subaccount(request.subaccount)
-        try:
-            ack = venue.market_order(MarketOrderRequest(order_id, request.symbol, request.side, request.size,
-                                                        request.max_slippage, first_send=first_send,
-                                                        reference_mid=request.reference_mid))
-        except OrderRejected as exc:
-            book.reject_order(order_id, request.strategy_id, request.symbol, exc.reason, exc.code, self._clock.now())
-            self._ledger.save(book)
-            return EntryResult(order_id, "rejected", reason=exc.reason)
-        if pending_close is None or pending_close.order_id not in book.pending_orders:
-            record_venue_fills(book, fills_for(venue, {order_id}, placed_at))
+        entry = MarketOrderRequest(order_id, request.symbol, request.side, request.size, request.max_slippage,
+                                   first_send=first_send, reference_mid=request.reference_mid)
+        if close is None:
+            try:
+                outcome: OrderAck | OrderRejected = venue.market_order(entry)
+            except OrderRejected as exc:
+                outcome = exc
         else:
-            fills = fills_for(venue, {order_id, pending_close.order_id}, min(placed_at, pending_close.placed_at))
+            closed, outcome = venue.market_orders([close.request(close_first), entry])
+            if isinstance(closed, OrderRejected):
+                book.reject_order(close.order_id, close.strategy_id, close.symbol, closed.reason, closed.code,
+                                  self._clock.now())
+        if isinstance(outcome, OrderRejected):
+            book.reject_order(order_id, request.strategy_id, request.symbol, outcome.reason, outcome.code,
+                              self._clock.now())
+            self._ledger.save(book)
+            return EntryResult(order_id, "rejected", reason=outcome.reason)
+        ids = {order_id} if close is None or close.order_id not in book.pending_orders else {order_id, close.order_id}
+        fills = fills_for(venue, ids, placed_at)
+        if close is not None:
             record_venue_fills(book, [f for f in fills if (f.client_order_id or f.order_id) != order_id],
-                               reason=pending_close.reason)
-            record_venue_fills(book, [f for f in fills if (f.client_order_id or f.order_id) == order_id])
+                               reason=close.reason)
+        record_venue_fills(book, [f for f in fills if (f.client_order_id or f.order_id) == order_id])
         self._ledger.save(book)
-        protective = self._protect(book, request, ack, first_send)
-        return EntryResult(order_id, "filled", ack.filled_size, ack.average_price, protective)
+        protective = self._protect(book, request, outcome, first_send)
+        return EntryResult(order_id, "filled", outcome.filled_size, outcome.average_price, protective)
 
     def _protect(self, book: SubaccountBook, request: EntryRequest, ack: OrderAck,
                  entry_first_send: bool) -> tuple[str, ...]:
@@ -171,7 +196,17 @@ def _levels(stop: float | None, target: float | None) -> tuple[tuple[TriggerKind
 
 def book_pending_close(ledger: SubaccountLedger, book: SubaccountBook, venue: SubaccountExchange,
                        pending: PendingClose) -> None:
-    """The fills of a close whose entry never booked them (refused, rejected, or failed)."""
-    if pending.order_id in book.pending_orders:
-        record_venue_fills(book, fills_for(venue, {pending.order_id}, pending.placed_at), reason=pending.reason)
+    """The fills of a close sent with an entry that did not book them (refused, or an error after
+    sending)."""
+    placed = book.pending_orders.get(pending.order_id)
+    if placed is not None:
+        record_venue_fills(book, fills_for(venue, {pending.order_id}, placed.occurred_at), reason=pending.reason)
         ledger.save(book)
+
+
+def send_close(ledger: SubaccountLedger, book: SubaccountBook, venue: SubaccountExchange, pending: PendingClose,
+               at: datetime) -> None:
+    """A reversal's close on its own, when no entry goes out with it; a refusal is recorded, then raised."""
+    close_symbol(ledger, book, venue, pending.order_id, pending.strategy_id, pending.symbol,
+                 "long" if pending.side == "sell" else "short", pending.size, pending.max_slippage, pending.reason,
+                 at, reference_mid=pending.reference_mid)

@@ -5,9 +5,10 @@ application/replay.py drives it), then t0 = time.perf_counter() and LiveTrader.o
 10 strategies, bar time) runs:
 per strategy, closed bars from the feed, signals in the sandbox, the risk policy, and orders
 through the Exchange port (application/open_position.py). The venue's SubaccountExchange.market_order
-is wrapped: an order's latency is from t0 to the moment market_order returns its OrderAck. Measured
-are the entry orders (the position each strategy's signal asks for; on a reversal the closing order
-is acked before it), one per strategy, symbol and bar. Each venue runs once per `--parallel` value:
+and market_orders are wrapped: an order's latency is from t0 to the moment the call returns its
+OrderAck. Measured are the entry orders (the position each strategy's signal asks for; on a reversal
+the closing order goes in the same request, ahead of it), one per strategy, symbol and bar. Each
+venue runs once per `--parallel` value:
 1 decides the subaccounts one after the other (the k-th strategy waits for the k-1 before it), N
 decides N subaccounts on threads at once (LiveTrader.parallel, deployment.parallel_decisions).
 
@@ -153,6 +154,14 @@ class TimedSubaccount:
         ack = self._inner.market_order(request)
         self._acks.records.append((self._inner.subaccount, request.symbol, request.reduce_only, time.perf_counter()))
         return ack
+
+    def market_orders(self, requests: Sequence[MarketOrderRequest]) -> list[Any]:
+        """A reversal's close and entry in one request: both acknowledged when it returns."""
+        outcomes = self._inner.market_orders(requests)
+        now = time.perf_counter()
+        self._acks.records.extend((self._inner.subaccount, r.symbol, r.reduce_only, now)
+                                  for r, o in zip(requests, outcomes, strict=True) if isinstance(o, OrderAck))
+        return outcomes
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -54,17 +54,31 @@ class HyperliquidOrders:
 
     def place_many(self, orders: Sequence[tuple[str, Callable[[], OrderRequest]]], *,
                    first_send: bool = False) -> list[OrderAck]:
-        """`place` for several orders in one order action (the venue treats each on its own); acks
-        in the order given. After an open outcome each cloid is asked about and only those the
-        venue does not have are sent again. The first refusal is raised: the orders before it in
-        the action may rest on the venue."""
+        """`place_each`, raising the first refusal: the orders before it in the action may rest on
+        the venue then."""
+        acks = []
+        for outcome in self.place_each(orders, first_send=first_send):
+            if isinstance(outcome, OrderRejected):
+                raise outcome
+            acks.append(outcome)
+        return acks
+
+    def place_each(self, orders: Sequence[tuple[str, Callable[[], OrderRequest]]], *,
+                   first_send: bool = False) -> list[OrderAck | OrderRejected]:
+        """`place` for several orders in one order action; the venue executes them in the order
+        given, each on its own. Each order's ack, or its refusal as a value. After an open outcome
+        each cloid is asked about and only those the venue does not have are sent again."""
         with self._lock:
-            acks: dict[str, OrderAck] = {}
+            outcomes: dict[str, OrderAck | OrderRejected] = {}
             todo: list[tuple[str, OrderRequest]] = []
             for cloid, build in orders:
-                known = self._final.get(cloid) if first_send else self._known(cloid, strict=True)
+                try:
+                    known = self._final.get(cloid) if first_send else self._known(cloid, strict=True)
+                except OrderRejected as refused:
+                    outcomes[cloid] = refused
+                    continue
                 if known is not None:
-                    acks[cloid] = known
+                    outcomes[cloid] = known
                 else:
                     todo.append((cloid, build()))
             detail = "no attempt made"
@@ -87,43 +101,53 @@ class HyperliquidOrders:
                 else:
                     answered = self._outcomes(todo, reply)
                     if answered is not None:
-                        acks.update(answered)
+                        outcomes.update(answered)
                         todo = []
                         break
                     detail = "the venue refused the nonce"
                 unresolved = []
                 for cloid, request in todo:
-                    known = self._recover(cloid, detail)
+                    try:
+                        known = self._recover(cloid, detail)
+                    except OrderRejected as refused:
+                        outcomes[cloid] = refused
+                        continue
                     if known is None:
                         unresolved.append((cloid, request))
                     else:
-                        acks[cloid] = known
+                        outcomes[cloid] = known
                 todo = unresolved
             if todo:
                 raise OrderStateUnknown(todo[0][0], f"no confirmation after {self._transport.retries + 1} attempts: "
                                                     f"{detail}")
-            return [acks[cloid] for cloid, _ in orders]
+            return [outcomes[cloid] for cloid, _ in orders]
 
     def status(self, cloid: str) -> OrderAck | None:
         """What the venue knows of the cloid; a rejected order reads as cancelled with nothing filled."""
         return self._known(cloid, strict=False)
 
     # -- internals --------------------------------------------------------------------------------
-    def _outcomes(self, sent: Sequence[tuple[str, OrderRequest]], reply: Any) -> dict[str, OrderAck] | None:
-        """The ack of each order in a reply; None when the action was refused before it was looked
-        at (nonce)."""
+    def _outcomes(self, sent: Sequence[tuple[str, OrderRequest]],
+                  reply: Any) -> dict[str, OrderAck | OrderRejected] | None:
+        """The ack or refusal of each order in a reply; None when the action was refused before it
+        was looked at (nonce)."""
         if not isinstance(reply, dict) or reply.get("status") not in ("ok", "err"):
             raise ExchangeError(f"unexpected Hyperliquid order reply: {scrub(repr(reply))}")
         if reply["status"] == "err":
             message = str(reply.get("response"))
             if is_nonce_error(message):
                 return None
-            raise order_rejected(sent[0][0], message)
+            return {cloid: order_rejected(cloid, message) for cloid, _ in sent}
         statuses = order_wire.parse("order reply", reply, lambda r: list(r["response"]["data"]["statuses"]))
         if len(statuses) != len(sent):
             raise ExchangeError(f"Hyperliquid answered {len(statuses)} statuses to {len(sent)} orders")
-        return {cloid: self._outcome(cloid, request, status) for (cloid, request), status in zip(sent, statuses,
-                                                                                                  strict=True)}
+        found: dict[str, OrderAck | OrderRejected] = {}
+        for (cloid, request), status in zip(sent, statuses, strict=True):
+            try:
+                found[cloid] = self._outcome(cloid, request, status)
+            except OrderRejected as refused:
+                found[cloid] = refused
+        return found
 
     def _outcome(self, cloid: str, request: OrderRequest, status: Any) -> OrderAck:
         if isinstance(status, dict) and "error" in status:

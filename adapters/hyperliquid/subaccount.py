@@ -106,6 +106,17 @@ class HyperliquidSubaccount:
 
     # -- orders -----------------------------------------------------------------------------------
     def market_order(self, request: MarketOrderRequest) -> OrderAck:
+        return self._orders.place(request.client_order_id, self._market_wire(request), first_send=request.first_send)
+
+    def market_orders(self, requests: Sequence[MarketOrderRequest]) -> list[OrderAck | OrderRejected]:
+        """One order action: a reversal's close and entry cost one signed request, executed by the
+        venue in the order given. Sent without asking first only when every one is a first send."""
+        if len({r.client_order_id for r in requests}) != len(requests):
+            raise InvalidOrder("each order of a batch needs its own client order id")
+        builds = [(r.client_order_id, self._market_wire(r)) for r in requests]
+        return self._orders.place_each(builds, first_send=bool(requests) and all(r.first_send for r in requests))
+
+    def _market_wire(self, request: MarketOrderRequest) -> Callable[[], OrderRequest]:
         inst, size = self._checked(request.client_order_id, request.symbol, request.side, request.size)
         _slippage(request.max_slippage)
         is_buy = request.side == "buy"
@@ -119,7 +130,7 @@ class HyperliquidSubaccount:
             return {"coin": request.symbol, "is_buy": is_buy, "sz": size, "limit_px": price,
                     "order_type": {"limit": {"tif": "Ioc"}}, "reduce_only": request.reduce_only,
                     "cloid": Cloid.from_str(request.client_order_id)}
-        return self._orders.place(request.client_order_id, build, first_send=request.first_send)
+        return build
 
     def trigger_order(self, request: TriggerOrderRequest) -> OrderAck:
         order = self._trigger_wire(request)

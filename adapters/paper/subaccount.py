@@ -44,6 +44,7 @@ from application.ports.exchange import (
     MarketOrderRequest,
     OpenOrder,
     OrderAck,
+    OrderRejected,
     OrderStateUnknown,
     TriggerOrderRequest,
 )
@@ -141,6 +142,17 @@ class PaperSubaccount:
             self._write(lambda: self._unless_known(cloid, lambda: trigger_events(
                 self._ledger, self._market, request, self._clock.now())), cloid)
             return self._ledger.orders[cloid].ack()
+
+    def market_orders(self, requests: Sequence[MarketOrderRequest]) -> list[OrderAck | OrderRejected]:
+        """One after another, each as market_order, at the prices of one moment."""
+        with self._lock, self._market.pinned():
+            outcomes: list[OrderAck | OrderRejected] = []
+            for request in requests:
+                try:
+                    outcomes.append(self.market_order(request))
+                except OrderRejected as refused:
+                    outcomes.append(refused)
+            return outcomes
 
     def trigger_orders(self, requests: Sequence[TriggerOrderRequest]) -> list[OrderAck]:
         """One after another, each as trigger_order: the paper venue has no request to save."""

@@ -185,6 +185,12 @@ class SubaccountExchange(Protocol):
         """
         ...
 
+    def market_orders(self, requests: Sequence[MarketOrderRequest]) -> list[OrderAck | OrderRejected]:
+        """Several market_order calls (a reversal's close, then its entry) in one request where the
+        venue allows, executed in the order given; each order's ack, or its refusal as a value (a
+        refused close does not stop the entry after it). Other errors are raised."""
+        ...
+
     def trigger_order(self, request: TriggerOrderRequest) -> OrderAck:
         """Place a reduce-only SL or TP; idempotent per client order id."""
         ...

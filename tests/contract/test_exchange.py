@@ -349,6 +349,32 @@ def test_trigger_orders_places_a_stop_and_a_target_at_once_and_only_once(harness
     assert status(sub, stop) == "filled" and status(sub, take) == "cancelled"
 
 
+def test_market_orders_close_then_enter_in_the_order_given(sub: SubaccountExchange) -> None:
+    market(sub, "buy", 0.01)
+    close = MarketOrderRequest(client_order_id("contract", "rev", "close"), "BTC", "sell", 0.01, 0.01,
+                               reduce_only=True)
+    entry = MarketOrderRequest(client_order_id("contract", "rev", "entry"), "BTC", "sell", 0.005, 0.01)
+    closed, entered = sub.market_orders([close, entry])
+    assert isinstance(closed, OrderAck) and isinstance(entered, OrderAck)
+    assert closed.filled_size == pytest.approx(0.01) and entered.filled_size == pytest.approx(0.005)
+    [position] = sub.positions()
+    assert (position.direction, position.size) == ("short", pytest.approx(0.005))
+    again = sub.market_orders([close, entry])
+    assert [a.order_id for a in again if isinstance(a, OrderAck)] == [closed.order_id, entered.order_id]
+    assert sub.positions()[0].size == pytest.approx(0.005), "sent again: the same two orders, not two more"
+
+
+def test_a_refused_order_in_market_orders_does_not_stop_the_next(sub: SubaccountExchange) -> None:
+    close = MarketOrderRequest(client_order_id("contract", "nothing", "close"), "BTC", "sell", 0.01, 0.01,
+                               reduce_only=True)  # nothing held: nothing to reduce
+    entry = MarketOrderRequest(client_order_id("contract", "nothing", "entry"), "BTC", "sell", 0.01, 0.01)
+    refused, entered = sub.market_orders([close, entry])
+    assert isinstance(refused, OrderRejected) and refused.client_order_id == close.client_order_id
+    assert isinstance(entered, OrderAck) and entered.filled_size == pytest.approx(0.01)
+    assert [p.direction for p in sub.positions()] == ["short"]
+    assert sub.market_orders([]) == []
+
+
 def test_a_refused_trigger_in_a_batch_raises(sub: SubaccountExchange) -> None:
     with pytest.raises(OrderRejected):  # nothing to reduce: no position
         sub.trigger_orders([TriggerOrderRequest(client_order_id("contract", "orphan"), "BTC", "sell", 0.01,

@@ -22,6 +22,7 @@ from application.ports.exchange import (
     ExchangeUnavailable,
     InsufficientMargin,
     MarketOrderRequest,
+    OrderAck,
     OrderRejected,
     OrderStateUnknown,
     SubaccountExchange,
@@ -237,6 +238,36 @@ def test_a_batch_with_one_refusal_raises_it(harness: HyperliquidHarness, sub: Su
     with pytest.raises(OrderRejected):
         sub.trigger_orders([good, bad])
     assert [o.client_order_id for o in sub.open_orders()] == [good.client_order_id], "the first one rests"
+
+
+def test_a_reversal_close_and_entry_go_in_one_signed_action(harness: HyperliquidHarness,
+                                                             sub: SubaccountExchange) -> None:
+    buy(sub)
+    close = MarketOrderRequest(client_order_id("it", "rev", "close"), "BTC", "sell", 0.01, 0.01, reduce_only=True,
+                               first_send=True, reference_mid=60000.0)
+    entry = MarketOrderRequest(client_order_id("it", "rev", "entry"), "BTC", "sell", 0.01, 0.01, first_send=True,
+                               reference_mid=60000.0)
+    before = _info_requests(harness)
+    outcomes = sub.market_orders([close, entry])
+    assert [type(o).__name__ for o in outcomes] == ["OrderAck", "OrderAck"]
+    assert _info_requests(harness) == before, "first sends with a mid given ask nothing"
+    [action] = [a for a in harness.fake.recorded_actions(ONE) if a.type == "order" and len(a.action["orders"]) == 2]
+    assert [w["c"] for w in action.action["orders"]] == [close.client_order_id, entry.client_order_id]
+    assert harness.fake.position(ONE, "BTC") == pytest.approx(-0.01)
+
+
+def test_a_lost_reply_to_a_reversal_is_resolved_by_asking_and_never_doubles(harness: HyperliquidHarness,
+                                                                            sub: SubaccountExchange) -> None:
+    buy(sub)
+    close = MarketOrderRequest(client_order_id("it", "lost-rev", "close"), "BTC", "sell", 0.01, 0.01,
+                               reduce_only=True, first_send=True)
+    entry = MarketOrderRequest(client_order_id("it", "lost-rev", "entry"), "BTC", "sell", 0.01, 0.01,
+                               first_send=True)
+    harness.fake.lose_reply()
+    outcomes = sub.market_orders([close, entry])
+    assert [o.status for o in outcomes if isinstance(o, OrderAck)] == ["filled", "filled"]
+    assert harness.fake.position(ONE, "BTC") == pytest.approx(-0.01)
+    assert len(harness.fake.fills(ONE)) == 3, "the first buy, the close and the entry: nothing twice"
 
 
 def test_a_batch_refuses_the_same_id_twice(sub: SubaccountExchange) -> None:

@@ -195,6 +195,7 @@ class CountingVenue:
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self.mids = 0
+        self.batches = 0
         self.orders: list[Any] = []
 
     def subaccount(self, number: int) -> Any:
@@ -208,6 +209,11 @@ class CountingVenue:
             def market_order(self, request: Any) -> Any:
                 outer.orders.append(request)
                 return inner.market_order(request)
+
+            def market_orders(self, requests: Any) -> Any:
+                outer.orders.extend(requests)
+                outer.batches += 1
+                return inner.market_orders(requests)
 
             def __getattr__(self, name: str) -> Any:
                 return getattr(inner, name)
@@ -227,10 +233,11 @@ def test_a_reversal_reads_the_mid_once_for_its_close_and_its_entry() -> None:
         closed = _close_hour(desk, hour)
     assert [d.action for d in trader.on_bar_close(live, closed)] == ["entered"]
     closed = _close_hour(desk, 4)
-    venue.mids, venue.orders = 0, []
+    venue.mids, venue.orders, venue.batches = 0, [], 0
     assert [d.action for d in trader.on_bar_close(live, closed)] == ["reversed"]
     assert venue.mids == 1
     close, entry = venue.orders
+    assert venue.batches == 1, "the close and the entry go out in one request"
     assert close.reduce_only and not entry.reduce_only and close.side == entry.side
     assert close.reference_mid == entry.reference_mid == desk.exchange.subaccount(1).mid_price("BTC")
 

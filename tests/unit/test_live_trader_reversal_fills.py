@@ -1,9 +1,11 @@
-"""A reversal books its close's fills with its entry's, from one read of the venue's fills; when
-no entry goes out (refused, rejected, or an error before it), the close is booked on its own, so
-the book never keeps a position the venue closed."""
+"""A reversal sends its close and its entry in one request and books both from one read of the
+venue's fills; when the entry is refused the close goes alone, when the venue rejects the entry
+the close is still booked, so the book never keeps a position the venue closed; an error before
+anything is sent leaves the old position as it was, on both sides."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -25,8 +27,10 @@ class Venue:
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self.fills_reads = 0
+        self.batches = 0
         self.reject_entries = False
         self.account_down = False
+        self.no_equity = False
 
     def subaccount(self, number: int) -> Any:
         outer, inner = self, self._inner.subaccount(number)
@@ -41,10 +45,21 @@ class Venue:
                     raise OrderRejected(request.client_order_id, "no liquidity", code="IocCancel")
                 return inner.market_order(request)
 
+            def market_orders(self, requests: Any) -> Any:
+                outer.batches += 1
+                outcomes: list[Any] = []
+                for request in requests:
+                    try:
+                        outcomes.append(self.market_order(request))
+                    except OrderRejected as refused:
+                        outcomes.append(refused)
+                return outcomes
+
             def account(self) -> Any:
                 if outer.account_down:
                     raise ExchangeUnavailable("the venue did not answer")
-                return inner.account()
+                state = inner.account()
+                return replace(state, account_value=0.0) if outer.no_equity else state
 
             def __getattr__(self, name: str) -> Any:
                 return getattr(inner, name)
@@ -73,23 +88,33 @@ def test_a_reversal_reads_the_fills_once_for_its_close_and_its_entry() -> None:
     desk, venue, trader = _started()
     venue.fills_reads = 0
     assert [d.action for d in trader.on_bar_close(LIVE, _close_hour(desk, 3))] == ["reversed"]
-    assert venue.fills_reads == 1
+    assert venue.fills_reads == 1 and venue.batches == 1
     book = desk.ledger.load(1)
     assert [p.direction for p in book.positions.values()] == ["short"] and not book.pending_orders
     assert [p.direction for p in desk.exchange.subaccount(1).positions()] == ["short"]
     assert [t.exit_reason for t in _trades(desk)] == ["reverse"]
 
 
-@pytest.mark.parametrize("failure", ["rejected", "error"])
-def test_a_close_whose_entry_never_went_out_is_booked_and_gives_its_slot_back(failure: str) -> None:
+@pytest.mark.parametrize("failure", ["rejected", "refused"])
+def test_a_close_whose_entry_never_filled_is_booked_and_gives_its_slot_back(failure: str) -> None:
     desk, venue, trader = _started(max_open=1)
-    venue.reject_entries, venue.account_down = failure == "rejected", failure == "error"
+    venue.reject_entries = failure == "rejected"
+    venue.no_equity = failure == "refused"  # the risk policy sizes nothing on no equity
     decisions = trader.on_bar_close(LIVE, _close_hour(desk, 3))
-    assert [d.action for d in decisions] == ["rejected" if failure == "rejected" else "failed"]
+    assert [d.action for d in decisions] == [failure]
     assert desk.exchange.subaccount(1).positions() == []
     book = desk.ledger.load(1)
     assert not book.positions and not book.pending_orders, "the close the venue took is booked"
     assert [t.exit_reason for t in _trades(desk)] == ["reverse"]
-    venue.reject_entries = venue.account_down = False
-    assert [d.action for d in trader.on_bar_close(LIVE, _close_hour(desk, 4))] == ["entered"], \
-        "the only slot is free again"
+
+
+def test_an_error_before_anything_is_sent_keeps_the_old_position_on_both_sides() -> None:
+    desk, venue, trader = _started(max_open=1)
+    venue.account_down = True
+    assert [d.action for d in trader.on_bar_close(LIVE, _close_hour(desk, 3))] == ["failed"]
+    assert [p.direction for p in desk.exchange.subaccount(1).positions()] == ["long"]
+    book = desk.ledger.load(1)
+    assert [p.direction for p in book.positions.values()] == ["long"] and not book.pending_orders
+    venue.account_down = False
+    assert [d.action for d in trader.on_bar_close(LIVE, _close_hour(desk, 5))] == ["reversed"]
+    assert [p.direction for p in desk.exchange.subaccount(1).positions()] == ["short"]
