@@ -43,7 +43,12 @@ paper in memory: 184 -> 136 ms of CPU per bar. Second round (last row only from 
 deciding threads, one mid per reversal, triggers of a fresh entry sent without a status check), 2
 interleaved rounds, `--sandbox process`, entry p99: 10 at once, paper in memory 85/89 -> 52/62
 (host CPU per bar 52/67 -> 34/35 ms), fake Hyperliquid 0 ms 364/368 -> 260/242; HTTP requests per
-bar 134 -> 105. Tables and reasons in docs/live.md, "Latency".
+bar 134 -> 105. Third round (requests' environment read once, L1 signing from the digest, cancel by
+cloid, stop and target in one action, close and entry in one action and one fills read, the
+fired-stop read left to the close when slots are not contended), 2 interleaved rounds, entry
+p99, 10 at once: fake Hyperliquid 0 ms 518/602 -> 211/319, 20 ms 438/983 -> 239/362, paper in
+memory 118/171 -> 120/115; HTTP requests per bar 105 -> 61. Tables and reasons in docs/live.md,
+"Latency".
 """
 
 from __future__ import annotations
