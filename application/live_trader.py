@@ -10,7 +10,6 @@ recorded (DecisionFailed) and never stops the others.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,16 +19,18 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
+from application import signal_rows
 from application.bar_frames import BarFrames
 from application.closing import close_symbol
 from application.open_position import EntryRequest, PendingClose, PositionOpener, book_pending_close, send_close
 from application.ports.clock import Clock
-from application.ports.exchange import Exchange, OrderRejected, SubaccountExchange
+from application.ports.exchange import Exchange, OrderRejected
 from application.ports.market_data import LiveCandles
 from application.ports.strategy_sandbox import StrategySandbox
+from application.resting_triggers import RestingTriggers
 from application.subaccount_ledger import SubaccountLedger
 from application.venue_fills import book_fired_triggers
-from domain.client_order_ids import is_client_order_id, order_intent_id
+from domain.client_order_ids import order_intent_id
 from domain.risk import RiskPolicy
 from domain.subaccount_book import SubaccountBook
 from domain.trading import Side, closing_side
@@ -77,9 +78,7 @@ class LiveTrader:
     """Positions open across subaccounts, counted once per bar and kept up to date by this bar's orders."""
     _slots: threading.Lock = field(init=False, default_factory=threading.Lock)
     """Guards `_open_total`: a slot is taken before an entry is sent and given back if none opened."""
-    _unsure: dict[int, set[str]] = field(init=False, default_factory=dict)
-    """Per subaccount whose decision failed, the symbols not cancelled by a read of the venue since:
-    the book may miss an order the venue holds there (sent, its booking lost)."""
+    _resting: RestingTriggers = field(init=False, default_factory=RestingTriggers)
     _pool: ThreadPoolExecutor | None = field(init=False, default=None)
     """The deciding threads, started on the first bar decided at once and kept: starting ten
     threads per bar cost a few ms before the first signal."""
@@ -156,8 +155,7 @@ class LiveTrader:
             return work()
         except Exception as exc:  # recorded as an event below, then the next strategy goes on
             log.exception("decision failed", extra={"strategy_id": strategy.strategy_id})
-            with self._slots:
-                self._unsure[strategy.subaccount] = set(self.symbols)
+            self._resting.distrust(strategy.subaccount, self.symbols)  # an order sent may have lost its booking
             book = self.ledger.load(strategy.subaccount)
             book.decision_failed(strategy.strategy_id, bar_time, f"{type(exc).__name__}: {exc}", self.clock.now())
             self.ledger.save(book)
@@ -178,7 +176,7 @@ class LiveTrader:
         book = self.ledger.load(strategy.subaccount)
         rows = {symbol: signals[symbol].iloc[-1] for symbol in sorted(frames)}
         resting = {o.symbol for o in book.open_orders.values()}
-        closing = {symbol for symbol, row in rows.items() if _closes(book, symbol, row)}
+        closing = {symbol for symbol, row in rows.items() if signal_rows.closes(book, symbol, row)}
         if not (fits_all and resting <= closing):
             self._book_fired(book, strategy.subaccount, bar_time)
         return _Prepared(strategy, book, rows, [])
@@ -206,7 +204,7 @@ class LiveTrader:
     def _act(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, row: pd.Series,
              bar_time: datetime) -> Decision:
         held = book.positions.get(symbol)
-        wanted = _wanted(row)
+        wanted = signal_rows.wanted(row)
         if wanted is None:
             if bool(row["exit"]) and held is not None:
                 closed = self._close(book, strategy, symbol, bar_time, "exit")
@@ -244,7 +242,7 @@ class LiveTrader:
         nor gives one back: it is the same one."""
         venue = self.exchange.subaccount(strategy.subaccount)
         side: Side = "buy" if direction == "long" else "sell"
-        sl_pct, tp_pct = _fraction(row["sl_pct"]), _fraction(row["tp_pct"])
+        sl_pct, tp_pct = signal_rows.fraction(row["sl_pct"]), signal_rows.fraction(row["tp_pct"])
         price = venue.mid_price(symbol) if mid is None else mid
         sign = 1.0 if side == "buy" else -1.0
         stop = None if sl_pct is None else price * (1 - sign * sl_pct)
@@ -314,17 +312,8 @@ class LiveTrader:
         did not fill is booked as missing from the venue."""
         venue = self.exchange.subaccount(strategy.subaccount)
         now = self.clock.now()
-        ours = {o.order_id for o in book.open_orders.values() if o.symbol == symbol}
-        cancelled = self._cancel_resting(book, venue, symbol)
-        book.cancel_orders(cancelled, f"{intent} of {symbol}", now)
-        fired = False
-        if ours - set(cancelled):
-            had = symbol in book.positions
-            self._book_fired(book, strategy.subaccount, bar_time)
-            fired = had and symbol not in book.positions
-            for order_id in sorted(ours - set(cancelled)):
-                if order_id in book.open_orders:  # not open on the venue, never filled: cancelled with its sibling
-                    book.reconcile_order(order_id, symbol, "missing", now)
+        fired = self._resting.cancel(book, venue, symbol, f"{intent} of {symbol}", now,
+                                     lambda: self._book_fired(book, strategy.subaccount, bar_time))
         held = book.positions.get(symbol)
         pending = None
         if held is not None:
@@ -343,23 +332,6 @@ class LiveTrader:
                     self._give_slot()
         self.ledger.save(book)
         return _Closed(pending, fired)
-
-
-    def _cancel_resting(self, book: SubaccountBook, venue: SubaccountExchange, symbol: str) -> list[str]:
-        """The orders resting on `symbol` before its close, by the ids the book holds: no read of
-        the venue's open orders. The venue is read instead (cancel_all) while the book may not know
-        all of them: after a failed decision on the subaccount (an order sent, its booking lost),
-        or when the book holds one by the venue's id only (adopted by reconciliation)."""
-        ids = [o.order_id for o in book.open_orders.values() if o.symbol == symbol]
-        unsure = self._unsure.get(book.subaccount, set())
-        if symbol not in unsure and all(is_client_order_id(i) for i in ids):
-            return venue.cancel_orders(symbol, ids) if ids else []
-        cancelled = venue.cancel_all(symbol)
-        with self._slots:
-            unsure.discard(symbol)
-            if not unsure:
-                self._unsure.pop(book.subaccount, None)
-        return cancelled
 
 
 @dataclass(frozen=True)
@@ -385,20 +357,5 @@ class _Prepared:
         """Positions this strategy may open on symbols it holds nothing on (a reversal keeps its slot)."""
         if self.book is None:
             return 0
-        return sum(1 for symbol, row in self.rows.items() if _wanted(row) and symbol not in self.book.positions)
-
-
-def _closes(book: SubaccountBook, symbol: str, row: pd.Series) -> bool:
-    """This row closes what the book holds on `symbol` (an exit, or an entry the other way)."""
-    held = book.positions.get(symbol)
-    wanted = _wanted(row)
-    return held is not None and (held.direction != wanted if wanted is not None else bool(row["exit"]))
-
-
-def _wanted(row: pd.Series) -> str | None:
-    return "long" if bool(row["long_entry"]) else "short" if bool(row["short_entry"]) else None
-
-
-def _fraction(value: Any) -> float | None:
-    number = float(value)
-    return None if math.isnan(number) else number
+        held = self.book.positions
+        return sum(1 for symbol, row in self.rows.items() if signal_rows.wanted(row) and symbol not in held)
