@@ -47,6 +47,7 @@ from application.ports.exchange import (
     OrderRejected,
     OrderStateUnknown,
     TriggerOrderRequest,
+    market_orders_in_turn,
 )
 from domain.client_order_ids import client_order_id
 from domain.errors import CorruptStream
@@ -146,13 +147,7 @@ class PaperSubaccount:
     def market_orders(self, requests: Sequence[MarketOrderRequest]) -> list[OrderAck | OrderRejected]:
         """One after another, each as market_order, at the prices of one moment."""
         with self._lock, self._market.pinned():
-            outcomes: list[OrderAck | OrderRejected] = []
-            for request in requests:
-                try:
-                    outcomes.append(self.market_order(request))
-                except OrderRejected as refused:
-                    outcomes.append(refused)
-            return outcomes
+            return market_orders_in_turn(self.market_order, requests)
 
     def trigger_orders(self, requests: Sequence[TriggerOrderRequest]) -> list[OrderAck]:
         """One after another, each as trigger_order: the paper venue has no request to save."""

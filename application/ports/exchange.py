@@ -11,7 +11,7 @@ round them to what the venue accepts (`domain.instruments`) and report what was 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -254,3 +254,16 @@ class Exchange(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def market_orders_in_turn(place: Callable[[MarketOrderRequest], OrderAck],
+                          requests: Sequence[MarketOrderRequest]) -> list[OrderAck | OrderRejected]:
+    """`SubaccountExchange.market_orders` for a venue with no batch request: `place` for each in
+    turn, a refusal kept as the value and the next order sent all the same."""
+    outcomes: list[OrderAck | OrderRejected] = []
+    for request in requests:
+        try:
+            outcomes.append(place(request))
+        except OrderRejected as refused:
+            outcomes.append(refused)
+    return outcomes

@@ -12,7 +12,7 @@ import pytest
 
 from application.event_codec import decode
 from application.live_trader import LiveStrategy
-from application.ports.exchange import ExchangeUnavailable, OrderRejected
+from application.ports.exchange import ExchangeUnavailable, OrderRejected, market_orders_in_turn
 from application.subaccount_ledger import subaccount_stream
 from domain.events import TradeClosed
 from tests.unit.test_live_trader_bars import ALTERNATING, _close_hour, _desk, _trader
@@ -47,13 +47,7 @@ class Venue:
 
             def market_orders(self, requests: Any) -> Any:
                 outer.batches += 1
-                outcomes: list[Any] = []
-                for request in requests:
-                    try:
-                        outcomes.append(self.market_order(request))
-                    except OrderRejected as refused:
-                        outcomes.append(refused)
-                return outcomes
+                return market_orders_in_turn(self.market_order, requests)
 
             def account(self) -> Any:
                 if outer.account_down:
