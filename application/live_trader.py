@@ -215,14 +215,14 @@ class LiveTrader:
         if held is not None and held.direction == wanted:
             return Decision(strategy.strategy_id, symbol, "held", "an entry in the direction held is ignored")
         reversed_ = held is not None
-        mid, pending = None, None
+        pending = None
+        venue = self.exchange.subaccount(strategy.subaccount)
+        mid, account = venue.mid_and_account(symbol)  # one read of each for both orders of a reversal
         if held is not None:
-            venue = self.exchange.subaccount(strategy.subaccount)
-            mid = venue.mid_price(symbol)  # one read for both orders
             closed = self._close(book, strategy, symbol, bar_time, "reverse", mid, with_entry=True)
             pending, reversed_ = closed.pending, not closed.fired
         try:
-            decision = self._enter(book, strategy, symbol, wanted, row, bar_time, mid, pending)
+            decision = self._enter(book, strategy, symbol, wanted, row, bar_time, mid, account.account_value, pending)
         finally:
             if pending is not None and pending.order_id in book.pending_orders:
                 book_pending_close(self.ledger, book, venue, pending)  # sent, and the entry did not book it
@@ -233,20 +233,18 @@ class LiveTrader:
         return decision
 
     def _enter(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, direction: str, row: pd.Series,
-               bar_time: datetime, mid: float | None = None, pending: PendingClose | None = None) -> Decision:
-        """`mid`: read just now for the close of a reversal, reused for this entry's size and limit.
+               bar_time: datetime, price: float, equity: float, pending: PendingClose | None = None) -> Decision:
+        """`price`, `equity`: the mid and the account value read just now (with the close of a
+        reversal, before it), for this entry's size and limit.
         `pending`: that close, not sent yet: it goes out with the entry, or alone when the entry is
         refused. The equity the entry is sized on is read before the close, so it still holds the
         old position's unrealized PnL at the venue's mark (its close costs a fee and slippage more).
         Until the close is booked the book holds the position, so the entry neither takes a slot
         nor gives one back: it is the same one."""
-        venue = self.exchange.subaccount(strategy.subaccount)
         side: Side = "buy" if direction == "long" else "sell"
         sl_pct, tp_pct = signal_rows.fraction(row["sl_pct"]), signal_rows.fraction(row["tp_pct"])
-        price = venue.mid_price(symbol) if mid is None else mid
         sign = 1.0 if side == "buy" else -1.0
         stop = None if sl_pct is None else price * (1 - sign * sl_pct)
-        equity = venue.account().account_value
         refusal = self._refusal(book, equity)
         size = 0.0 if refusal else self.risk.position_size(equity, price, stop, float(row["size"]))
         if refusal is None and size <= 0:

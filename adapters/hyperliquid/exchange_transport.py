@@ -27,6 +27,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import requests
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 EMPTY_SPOT_META: dict[str, list[Any]] = {"universe": [], "tokens": []}
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+BACKGROUND_READS = 8
+"""Threads for reads that overlap others (one per subaccount deciding at once, up to this)."""
 
 
 class SendFailed(Exception):
@@ -82,6 +85,7 @@ class HyperliquidTransport:
         self._info: Info | None = None
         self._instruments: dict[str, Instrument] = {}
         self._exchanges: dict[str | None, SdkExchange] = {}
+        self._background: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         return f"HyperliquidTransport({self.base_url!r})"
@@ -95,8 +99,20 @@ class HyperliquidTransport:
         self._closed.set()
         with self._lock:
             sessions = [client.session for client in [self._info, *self._exchanges.values()] if client is not None]
+            background, self._background = self._background, None
         for session in sessions:
             session.close()
+        if background is not None:
+            background.shutdown(wait=False)
+
+    def in_background(self, call: Callable[[], T]) -> Future[T]:
+        """`call` on a thread of the adapter's own (reads that overlap another of the same decision)."""
+        with self._lock:
+            if self._closed.is_set():
+                raise ExchangeUnavailable("Hyperliquid adapter closed")
+            if self._background is None:
+                self._background = ThreadPoolExecutor(max_workers=BACKGROUND_READS, thread_name_prefix="hl-read")
+            return self._background.submit(call)
 
     # -- the venue's lists ------------------------------------------------------------------------
     def meta(self) -> dict[str, Any]:

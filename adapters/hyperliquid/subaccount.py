@@ -83,6 +83,17 @@ class HyperliquidSubaccount:
             raise UnknownInstrument(f"Hyperliquid has no mid price for {symbol!r}")
         return order_wire.parse("allMids", mids[symbol], float)
 
+    def mid_and_account(self, symbol: str) -> tuple[float, AccountState]:
+        """The account is read on another thread while this one reads the mid; both are waited
+        for, and the first failure is raised."""
+        self._transport.instrument(symbol)
+        account = self._transport.in_background(self.account)
+        try:
+            mid = self.mid_price(symbol)
+        finally:
+            state = account.result()
+        return mid, state
+
     def fills_since(self, since: datetime) -> list[ExchangeFill]:
         """Pages forward from the last time received while full pages come back; a fill at the page
         edge comes twice and is kept once (by its trade id)."""

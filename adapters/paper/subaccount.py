@@ -117,6 +117,10 @@ class PaperSubaccount:
         self._check_open()
         return self._market.mid(symbol)
 
+    def mid_and_account(self, symbol: str) -> tuple[float, AccountState]:
+        with self._market.pinned():
+            return self.mid_price(symbol), self.account()
+
     def order_status(self, client_order_id: str) -> OrderAck | None:
         with self._lock, self._market.pinned():
             self._ready()

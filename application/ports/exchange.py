@@ -178,6 +178,11 @@ class SubaccountExchange(Protocol):
 
     def mid_price(self, symbol: str) -> float: ...
 
+    def mid_and_account(self, symbol: str) -> tuple[float, AccountState]:
+        """mid_price and account together, for an entry's price and size: a remote venue asks
+        for both at once (one round trip of waiting instead of two)."""
+        ...
+
     def market_order(self, request: MarketOrderRequest) -> OrderAck:
         """Execute now at no worse than mid x (1 +/- max_slippage); idempotent per client order id.
 

@@ -123,6 +123,16 @@ def test_mid_price_is_the_market_price(sub: SubaccountExchange) -> None:
         assert sub.mid_price(symbol) == PRICE(price, rel=1e-4)
 
 
+def test_the_mid_and_the_account_read_together_are_what_each_read_says(sub: SubaccountExchange) -> None:
+    market(sub, "buy", 0.01)
+    mid, account = sub.mid_and_account("ETH")
+    assert mid == pytest.approx(sub.mid_price("ETH"))
+    assert account.account_value == pytest.approx(sub.account().account_value)
+    assert account.margin_used == pytest.approx(sub.account().margin_used)
+    with pytest.raises(UnknownInstrument):
+        sub.mid_and_account("NOPE")
+
+
 def test_unknown_subaccount_and_symbol_are_typed_errors(exchange: Exchange, sub: SubaccountExchange) -> None:
     with pytest.raises(UnknownSubaccount):
         exchange.subaccount(99)

@@ -314,6 +314,22 @@ def test_info_reads_are_retried_then_fail_as_unavailable(harness: HyperliquidHar
         sub.positions()
 
 
+def test_the_mid_and_the_account_are_read_together_and_a_failure_of_either_is_raised(
+        harness: HyperliquidHarness, sub: SubaccountExchange) -> None:
+    mid, account = sub.mid_and_account("BTC")
+    assert mid == sub.mid_price("BTC") and account == sub.account()
+    attempts = 4  # the fixture's 3 retries and the first try
+    harness.fake.fail_info(500, times=attempts, kind="clearinghouseState")
+    with pytest.raises(ExchangeUnavailable, match="clearinghouseState"):
+        sub.mid_and_account("BTC")
+    harness.fake.fail_info(500, times=attempts, kind="allMids")
+    with pytest.raises(ExchangeUnavailable, match="allMids"):
+        sub.mid_and_account("BTC")
+    assert sub.mid_and_account("BTC")[1] == account
+    with pytest.raises(UnknownInstrument):
+        sub.mid_and_account("NOPE")
+
+
 def test_an_order_refused_before_sending_when_the_venue_cannot_be_asked(harness: HyperliquidHarness,
                                                                         sub: SubaccountExchange) -> None:
     harness.fake.fail_info(502, times=10, kind="orderStatus")

@@ -206,6 +206,9 @@ class CountingVenue:
                 outer.mids += 1
                 return float(inner.mid_price(symbol))
 
+            def mid_and_account(self, symbol: str) -> Any:
+                return self.mid_price(symbol), self.account()
+
             def market_order(self, request: Any) -> Any:
                 outer.orders.append(request)
                 return inner.market_order(request)

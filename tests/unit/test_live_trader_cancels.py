@@ -45,6 +45,9 @@ class NotingVenue:
                     raise ExchangeUnavailable("the venue did not answer")
                 return float(inner.mid_price(symbol))
 
+            def mid_and_account(self, symbol: str) -> Any:
+                return self.mid_price(symbol), self.account()
+
             def __getattr__(self, name: str) -> Any:
                 return getattr(inner, name)
 

@@ -55,6 +55,9 @@ class Venue:
                 state = inner.account()
                 return replace(state, account_value=0.0) if outer.no_equity else state
 
+            def mid_and_account(self, symbol: str) -> Any:
+                return self.mid_price(symbol), self.account()
+
             def __getattr__(self, name: str) -> Any:
                 return getattr(inner, name)
 
