@@ -33,7 +33,7 @@ from application.venue_fills import book_fired_triggers
 from domain.client_order_ids import order_intent_id
 from domain.risk import RiskPolicy
 from domain.subaccount_book import SubaccountBook
-from domain.trading import Side, closing_side
+from domain.trading import Side
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -318,7 +318,7 @@ class LiveTrader:
             order_id = order_intent_id(strategy.strategy_id, bar_time, f"{intent}:{symbol}")
             reason = "signal" if intent == "exit" else intent
             if with_entry:
-                pending = PendingClose(order_id, strategy.strategy_id, symbol, closing_side(held.direction), held.size,
+                pending = PendingClose(order_id, strategy.strategy_id, symbol, held.direction, held.size,
                                        self.max_slippage, reason, reference_mid=mid)
             else:
                 try:

@@ -28,7 +28,7 @@ from application.venue_fills import fills_for, record_venue_fills
 from domain.client_order_ids import order_intent_id
 from domain.errors import DomainError
 from domain.subaccount_book import BookOrder, SubaccountBook
-from domain.trading import Order, Side, closing_side, direction_of
+from domain.trading import Order, PositionDirection, Side, closing_side, direction_of
 
 
 class ProtectionFailed(DomainError):
@@ -74,18 +74,21 @@ class PendingClose:
     order_id: str
     strategy_id: str
     symbol: str
-    side: Side
+    direction: PositionDirection
+    """Of the position it closes."""
     size: float
     max_slippage: float
     reason: str
     reference_mid: float | None = None
 
     def order(self) -> Order:
-        return Order(id=self.order_id, symbol=self.symbol, side=self.side, size=self.size, reduce_only=True)
+        return Order(id=self.order_id, symbol=self.symbol, side=closing_side(self.direction), size=self.size,
+                     reduce_only=True)
 
     def request(self, first_send: bool) -> MarketOrderRequest:
-        return MarketOrderRequest(self.order_id, self.symbol, self.side, self.size, self.max_slippage,
-                                  reduce_only=True, first_send=first_send, reference_mid=self.reference_mid)
+        return MarketOrderRequest(self.order_id, self.symbol, closing_side(self.direction), self.size,
+                                  self.max_slippage, reduce_only=True, first_send=first_send,
+                                  reference_mid=self.reference_mid)
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,5 @@ def book_pending_close(ledger: SubaccountLedger, book: SubaccountBook, venue: Su
 def send_close(ledger: SubaccountLedger, book: SubaccountBook, venue: SubaccountExchange, pending: PendingClose,
                at: datetime) -> None:
     """A reversal's close on its own, when no entry goes out with it; a refusal is recorded, then raised."""
-    close_symbol(ledger, book, venue, pending.order_id, pending.strategy_id, pending.symbol,
-                 "long" if pending.side == "sell" else "short", pending.size, pending.max_slippage, pending.reason,
-                 at, reference_mid=pending.reference_mid)
+    close_symbol(ledger, book, venue, pending.order_id, pending.strategy_id, pending.symbol, pending.direction,
+                 pending.size, pending.max_slippage, pending.reason, at, reference_mid=pending.reference_mid)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from hyperliquid.exchange import Exchange as SdkExchange
 from hyperliquid.utils.signing import OrderRequest, order_request_to_order_wire, order_wires_to_order_action
@@ -34,6 +34,8 @@ from adapters.hyperliquid.exchange_errors import (
 from adapters.hyperliquid.exchange_transport import HyperliquidTransport, SendFailed
 from application.ports.exchange import ExchangeError, ExchangeUnavailable, OrderAck, OrderRejected, OrderStateUnknown
 from domain.trading import Side
+
+T = TypeVar("T")
 
 
 class HyperliquidOrders:
@@ -72,11 +74,7 @@ class HyperliquidOrders:
             outcomes: dict[str, OrderAck | OrderRejected] = {}
             todo: list[tuple[str, OrderRequest]] = []
             for cloid, build in orders:
-                try:
-                    known = self._final.get(cloid) if first_send else self._known(cloid, strict=True)
-                except OrderRejected as refused:
-                    outcomes[cloid] = refused
-                    continue
+                known = self._final.get(cloid) if first_send else _refusal_kept(self._known, cloid, strict=True)
                 if known is not None:
                     outcomes[cloid] = known
                 else:
@@ -107,11 +105,7 @@ class HyperliquidOrders:
                     detail = "the venue refused the nonce"
                 unresolved = []
                 for cloid, request in todo:
-                    try:
-                        known = self._recover(cloid, detail)
-                    except OrderRejected as refused:
-                        outcomes[cloid] = refused
-                        continue
+                    known = _refusal_kept(self._recover, cloid, detail)
                     if known is None:
                         unresolved.append((cloid, request))
                     else:
@@ -141,13 +135,8 @@ class HyperliquidOrders:
         statuses = order_wire.parse("order reply", reply, lambda r: list(r["response"]["data"]["statuses"]))
         if len(statuses) != len(sent):
             raise ExchangeError(f"Hyperliquid answered {len(statuses)} statuses to {len(sent)} orders")
-        found: dict[str, OrderAck | OrderRejected] = {}
-        for (cloid, request), status in zip(sent, statuses, strict=True):
-            try:
-                found[cloid] = self._outcome(cloid, request, status)
-            except OrderRejected as refused:
-                found[cloid] = refused
-        return found
+        return {cloid: _refusal_kept(self._outcome, cloid, request, status)
+                for (cloid, request), status in zip(sent, statuses, strict=True)}
 
     def _outcome(self, cloid: str, request: OrderRequest, status: Any) -> OrderAck:
         if isinstance(status, dict) and "error" in status:
@@ -211,6 +200,14 @@ class HyperliquidOrders:
             filled = got if got > 0 else filled
         return OrderAck(cloid, str(order["oid"]), kind, order["coin"], order_wire.side_of(order["side"]),  # type: ignore[arg-type]
                         orig, filled_size=filled, average_price=average)
+
+
+def _refusal_kept(ask: Callable[..., T], *args: Any, **kwargs: Any) -> T | OrderRejected:
+    """What `ask(*args, **kwargs)` answers, a refusal of the order as the value instead of raised."""
+    try:
+        return ask(*args, **kwargs)
+    except OrderRejected as refused:
+        return refused
 
 
 def action_reply(what: str, reply: Any) -> list[Any]:

@@ -122,10 +122,8 @@ class HyperliquidSubaccount:
     def market_orders(self, requests: Sequence[MarketOrderRequest]) -> list[OrderAck | OrderRejected]:
         """One order action: a reversal's close and entry cost one signed request, executed by the
         venue in the order given. Sent without asking first only when every one is a first send."""
-        if len({r.client_order_id for r in requests}) != len(requests):
-            raise InvalidOrder("each order of a batch needs its own client order id")
         builds = [(r.client_order_id, self._market_wire(r)) for r in requests]
-        return self._orders.place_each(builds, first_send=bool(requests) and all(r.first_send for r in requests))
+        return self._orders.place_each(builds, first_send=_batch_first_send(requests))
 
     def _market_wire(self, request: MarketOrderRequest) -> Callable[[], OrderRequest]:
         inst, size = self._checked(request.client_order_id, request.symbol, request.side, request.size)
@@ -150,10 +148,8 @@ class HyperliquidSubaccount:
     def trigger_orders(self, requests: Sequence[TriggerOrderRequest]) -> list[OrderAck]:
         """One order action for all of them: a stop and a target cost one signed request, not two.
         Each is first sent only when every one of them is (`first_send`), else each is asked about."""
-        if len({r.client_order_id for r in requests}) != len(requests):
-            raise InvalidOrder("each trigger of a batch needs its own client order id")
+        first_send = _batch_first_send(requests)
         wires = [(r.client_order_id, self._trigger_wire(r)) for r in requests]
-        first_send = bool(requests) and all(r.first_send for r in requests)
         return self._orders.place_many([(cloid, lambda w=wire: w) for cloid, wire in wires], first_send=first_send)
 
     def _trigger_wire(self, request: TriggerOrderRequest) -> OrderRequest:
@@ -212,12 +208,7 @@ class HyperliquidSubaccount:
                 cancelled += [_id(o) for o in gone if self._cancelled_by_venue(int(o.order_id))]
                 pending = [o for o in pending if o.order_id in still_open]
                 continue
-            for order, status in zip(pending, statuses, strict=False):
-                if status == "success":
-                    cancelled.append(_id(order))
-                elif not (isinstance(status, dict) and str(status.get("error", "")).startswith("Order was never")):
-                    raise ExchangeError(f"Hyperliquid refused to cancel order {order.order_id}: {scrub(status)}")
-            return cancelled
+            return cancelled + _cancelled([(_id(o), o.order_id) for o in pending], statuses, strict=False)
         raise ExchangeUnavailable(f"cancelling {len(pending)} orders stayed unconfirmed after "
                                   f"{self._transport.retries + 1} attempts")
 
@@ -244,12 +235,7 @@ class HyperliquidSubaccount:
                 continue
             if len(statuses) != len(pending):
                 raise ExchangeError(f"Hyperliquid answered {len(statuses)} statuses to {len(pending)} cancels")
-            for cloid, status in zip(pending, statuses, strict=True):
-                if status == "success":
-                    cancelled.append(cloid)
-                elif not (isinstance(status, dict) and str(status.get("error", "")).startswith("Order was never")):
-                    raise ExchangeError(f"Hyperliquid refused to cancel order {cloid}: {scrub(status)}")
-            return cancelled
+            return cancelled + _cancelled([(cloid, cloid) for cloid in pending], statuses, strict=True)
         raise ExchangeUnavailable(f"cancelling {len(pending)} orders stayed unconfirmed after "
                                   f"{self._transport.retries + 1} attempts")
 
@@ -290,6 +276,25 @@ class HyperliquidSubaccount:
         status = reply.get("order", {}).get("status") if isinstance(reply, dict) else None
         kind = order_wire.parse("orderStatus", status, order_wire.status_kind) if isinstance(status, str) else None
         return kind == "cancelled"
+
+
+def _cancelled(orders: list[tuple[str, str]], statuses: list[Any], *, strict: bool) -> list[str]:
+    """The ids (first of each pair; the second names the order in an error) the venue says it
+    cancelled; an order it no longer has is left out, any other refusal raised."""
+    done = []
+    for (reported, named), status in zip(orders, statuses, strict=strict):
+        if status == "success":
+            done.append(reported)
+        elif not (isinstance(status, dict) and str(status.get("error", "")).startswith("Order was never")):
+            raise ExchangeError(f"Hyperliquid refused to cancel order {named}: {scrub(status)}")
+    return done
+
+
+def _batch_first_send(requests: Sequence[MarketOrderRequest] | Sequence[TriggerOrderRequest]) -> bool:
+    """A batch goes out without asking the venue first only when every order in it is a first send."""
+    if len({r.client_order_id for r in requests}) != len(requests):
+        raise InvalidOrder("each order of a batch needs its own client order id")
+    return bool(requests) and all(r.first_send for r in requests)
 
 
 def _id(order: OpenOrder) -> str:

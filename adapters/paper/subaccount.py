@@ -161,19 +161,15 @@ class PaperSubaccount:
     def cancel_all(self, symbol: str | None = None) -> list[str]:
         """The client order ids cancelled (every paper order has one)."""
         with self._lock, self._market.pinned():
-            written = self._write(lambda: cancel_events(self._ledger, symbol, self._clock.now(), "cancel_all"))
-            return [cloid for event in written if isinstance(event, PaperOrdersCancelled)
-                    for cloid in event.client_order_ids]
+            return _cancelled(self._write(lambda: cancel_events(self._ledger, symbol, self._clock.now(), "cancel_all")))
 
     def cancel_orders(self, symbol: str, client_order_ids: Sequence[str]) -> list[str]:
         wanted = set(client_order_ids)
         with self._lock, self._market.pinned():
             self._check_open()
             self._market.instrument(symbol)
-            written = self._write(lambda: cancel_events(self._ledger, symbol, self._clock.now(), "cancel_orders",
-                                                        wanted)) if wanted else []
-            return [cloid for event in written if isinstance(event, PaperOrdersCancelled)
-                    for cloid in event.client_order_ids]
+            return _cancelled(self._write(lambda: cancel_events(
+                self._ledger, symbol, self._clock.now(), "cancel_orders", wanted))) if wanted else []
 
     def close_all(self, intent: str, max_slippage: float) -> list[OrderAck]:
         """One reduce-only close per symbol, id client_order_id(intent, symbol).
@@ -317,3 +313,8 @@ class PaperSubaccount:
         if not self._ledger.opened:
             self._ledger.open_unrecorded(PaperAccountOpened(
                 aggregate_id=str(self._number), occurred_at=self._clock.now(), capital=self._terms.capital))
+
+
+def _cancelled(written: Sequence[PaperEvent]) -> list[str]:
+    """The client order ids a cancel wrote (every paper order has one)."""
+    return [cloid for event in written if isinstance(event, PaperOrdersCancelled) for cloid in event.client_order_ids]
