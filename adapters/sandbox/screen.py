@@ -9,6 +9,7 @@ list again at run time, and the operating system confines whatever slips through
 from __future__ import annotations
 
 import ast
+import threading
 
 from adapters.sandbox.policy import (
     ALLOWED_DUNDERS,
@@ -27,6 +28,12 @@ def module_allowed(name: str) -> bool:
     return name in ALLOWED_MODULES or name in ALLOWED_SUBMODULES
 
 
+_PARSING = threading.Lock()
+"""CPython before 3.11.8 can fail ast.parse on threads parsing at the same moment (SystemError: AST
+constructor recursion depth mismatch, python/cpython#106905); the live loop screens on several
+deciding threads at once, so parses here take turns."""
+
+
 def screen(code: str, origin: str = "<strategy>") -> list[Violation]:
     """Every reason to refuse `code`; empty when it may be loaded in the worker."""
     if len(code.encode("utf-8", "replace")) > MAX_CODE_BYTES:
@@ -34,7 +41,8 @@ def screen(code: str, origin: str = "<strategy>") -> list[Violation]:
     if "\x00" in code:
         return [Violation("null_byte", None, f"{origin}: the code contains a NUL byte")]
     try:
-        tree = ast.parse(code, filename=origin)
+        with _PARSING:
+            tree = ast.parse(code, filename=origin)
     except SyntaxError as exc:
         return [Violation("syntax_error", exc.lineno, f"syntax error: {exc.msg}")]
     except (ValueError, RecursionError, MemoryError) as exc:
