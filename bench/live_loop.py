@@ -247,6 +247,8 @@ class Rig:
     show: Callable[[str, datetime, float, float, float, float], None] = lambda *_: None
     requests: Callable[[], Counter[str]] | None = None
     """HTTP requests the fake Hyperliquid has served so far, by kind."""
+    venue_cpu: Callable[[], float] | None = None
+    """CPU seconds of the fake Hyperliquid's process so far (None: the venue runs in this process)."""
 
 
 def paper_rig(name: str, store: Any, clock: ManualClock, feed: MemoryLiveCandles) -> Rig:
@@ -288,7 +290,8 @@ def hyperliquid_rig(rps: float, first_prices: Mapping[str, float], separate: boo
 
         where = "its own process" if separate else "this process"
         yield Rig(f"Hyperliquid SDK adapter, fake in {where}, {rtt_ms:g} ms round trip", venue,
-                  CountingStore(InMemoryEventStore()), SystemClock(), show, requests)  # run_venue closes the adapter
+                  CountingStore(InMemoryEventStore()), SystemClock(), show, requests,
+                  fake.cpu_seconds if separate else None)  # run_venue closes the adapter
 
 
 @contextmanager
@@ -327,7 +330,7 @@ def postgres_store() -> Iterator[Any]:
         yield None
         return
     with fresh_database(make_url(configured or LOCAL)) as url:
-        engine = create_engine(url, pool_size=4, max_overflow=0)
+        engine = create_engine(url)  # the pool the app wires (database.pool_size 5, max_overflow 10)
         try:
             upgrade_to_head(engine)
             yield PostgresEventStore(engine)
@@ -345,6 +348,8 @@ class Result:
     bar_ms: list[float] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)
     """CPU time of this process (every thread, not the sandbox workers) per on_bar_close."""
+    venue_cpu_ms: list[float] = field(default_factory=list)
+    """CPU time of the fake venue's own process per on_bar_close (empty: no such process)."""
     by_slot: dict[int, list[float]] = field(default_factory=dict)
     signals_ms: list[float] = field(default_factory=list)
     actions: dict[str, int] = field(default_factory=dict)
@@ -407,6 +412,7 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
         signals_before = len(timed_sandbox.seconds)
         if profiler is not None and measured:
             profiler.enable()
+        venue0 = rig.venue_cpu() if rig.venue_cpu is not None and measured else 0.0
         cpu0 = time.process_time()
         t0 = time.perf_counter()
         decisions: list[Decision] = trader.on_bar_close(live, previous.to_pydatetime())
@@ -417,6 +423,8 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
         if measured:
             result.bar_ms.append((done - t0) * 1e3)
             result.cpu_ms.append(cpu * 1e3)
+            if rig.venue_cpu is not None:
+                result.venue_cpu_ms.append((rig.venue_cpu() - venue0) * 1e3)
             result.signals_ms += [s * 1e3 for s in timed_sandbox.seconds[signals_before:]]
             for subaccount, _, reduce_only, at in acks.records:
                 ms = (at - t0) * 1e3
@@ -587,11 +595,13 @@ def report(results: list[Result], notes: list[str], candles: dict[str, pd.DataFr
         slots.add_column(str(k), justify="right")
     slots.add_column("bar / 10", justify="right")
     slots.add_column("host CPU / bar", justify="right")
+    slots.add_column("venue CPU / bar", justify="right")
     for result in results:
         medians = [statistics.median(result.by_slot[k]) if result.by_slot.get(k) else float("nan")
                    for k in range(1, STRATEGIES + 1)]
         slots.add_row(result.name, *(f"{m:.1f}" for m in medians),
-                      f"{statistics.median(result.bar_ms) / STRATEGIES:.1f}", f"{statistics.median(result.cpu_ms):.1f}")
+                      f"{statistics.median(result.bar_ms) / STRATEGIES:.1f}", f"{statistics.median(result.cpu_ms):.1f}",
+                      f"{statistics.median(result.venue_cpu_ms):.1f}" if result.venue_cpu_ms else "-")
     console.print(slots)
     for result in results:
         actions = ", ".join(f"{k} {v}" for k, v in sorted(result.actions.items()))

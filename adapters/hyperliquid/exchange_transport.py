@@ -15,16 +15,14 @@ SDK behaviours handled here:
   as its `sign_l1_action` signs (l1_signing.py, the same bytes at a tenth of the CPU) with a
   nonce from our NonceSource, and posted with `Exchange.post`.
 - `ClientError`/`ServerError` have empty str(); status and body are read from their attributes.
-- requests reads the proxy variables, the CA bundle variables and ~/.netrc on every request when
-  `Session.trust_env` is on: ~1.1 ms of CPU per request, a third of the client's, measured in
-  bench/live_loop.py. Every session here reads them once, when built (`settled_session`), and
-  then leaves the environment alone; the venue needs no netrc credentials.
+- The SDK posts through `client.session`, a requests.Session per client; every client here posts
+  through one `LeanSession` instead (http_session.py: urllib3 directly, the environment's proxy
+  and CA bundle read once), half the CPU requests spends per call.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,6 +36,7 @@ from hyperliquid.info import Info
 from hyperliquid.utils.constants import MAINNET_API_URL
 from hyperliquid.utils.error import ClientError, ServerError
 
+from adapters.hyperliquid.http_session import LeanSession
 from adapters.hyperliquid.l1_signing import L1Signer
 from adapters.hyperliquid.rate_limit import NonceSource, TokenBucket
 from adapters.hyperliquid.ws_connection import Backoff
@@ -86,6 +85,7 @@ class HyperliquidTransport:
         self._instruments: dict[str, Instrument] = {}
         self._exchanges: dict[str | None, SdkExchange] = {}
         self._background: ThreadPoolExecutor | None = None
+        self._http: LeanSession | None = None
 
     def __repr__(self) -> str:
         return f"HyperliquidTransport({self.base_url!r})"
@@ -98,10 +98,10 @@ class HyperliquidTransport:
         """Cuts short any retry wait (that call then fails) and refuses new calls."""
         self._closed.set()
         with self._lock:
-            sessions = [client.session for client in [self._info, *self._exchanges.values()] if client is not None]
             background, self._background = self._background, None
-        for session in sessions:
-            session.close()
+            http, self._http = self._http, None
+        if http is not None:
+            http.close()
         if background is not None:
             background.shutdown(wait=False)
 
@@ -120,7 +120,7 @@ class HyperliquidTransport:
             if self._meta is not None:
                 return self._meta
         api = API(self.base_url, timeout=self._timeout_s)
-        settled_session(api.session, self.base_url)
+        api.session = self._session()
         meta = self.read("meta", lambda _: api.post("/info", {"type": "meta"}), client=False)
         universe = meta.get("universe") if isinstance(meta, dict) else None
         if not isinstance(universe, list):
@@ -152,7 +152,7 @@ class HyperliquidTransport:
                     self._wallet, self.base_url, meta=meta, vault_address=vault_address,
                     account_address=account_address, spot_meta=EMPTY_SPOT_META,
                     timeout=self._timeout_s)
-                settled_session(self._exchanges[vault_address].session, self.base_url)
+                self._exchanges[vault_address].session = self._session_locked()
             return self._exchanges[vault_address]
 
     # -- requests ---------------------------------------------------------------------------------
@@ -195,8 +195,18 @@ class HyperliquidTransport:
             if self._info is None:
                 self._info = Info(self.base_url, skip_ws=True, meta=meta,
                                   spot_meta=EMPTY_SPOT_META, timeout=self._timeout_s)
-                settled_session(self._info.session, self.base_url)
+                self._info.session = self._session_locked()
             return self._info
+
+    def _session(self) -> LeanSession:
+        with self._lock:
+            return self._session_locked()
+
+    def _session_locked(self) -> LeanSession:
+        """Built with the first client, so the environment is read when the adapter is first used."""
+        if self._http is None:
+            self._http = LeanSession(self.base_url)
+        return self._http
 
     def _once(self, call: Callable[[], T]) -> T:
         if self._closed.is_set():
@@ -214,14 +224,3 @@ class HyperliquidTransport:
             raise SendFailed(detail, status)
         raise ExchangeError(f"Hyperliquid request refused: {detail}")
 
-
-def settled_session(session: requests.Session, url: str) -> requests.Session:
-    """The environment's proxy (NO_PROXY honoured) and CA bundle for `url`, read now and pinned on
-    the session, which stops reading the environment per request."""
-    if session.trust_env:
-        session.proxies.update(requests.utils.get_environ_proxies(url))
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        if bundle and session.verify is True:
-            session.verify = bundle
-        session.trust_env = False
-    return session

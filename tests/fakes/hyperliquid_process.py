@@ -39,6 +39,13 @@ class FakeHandle:
         return dict(fake.inspect(lambda _: fake.info_requests + Counter(
             {f"/exchange {kind}": n for kind, n in fake.exchange_requests.items()})))
 
+    def cpu_seconds(self) -> float:
+        """CPU time of the process serving the fake (every thread): on one machine the venue's work
+        competes with the client's for the same cores, which a remote venue's would not."""
+        import time
+
+        return time.process_time()
+
     def stop(self) -> None:
         self._fake.stop()
 

@@ -1,15 +1,20 @@
-"""The Hyperliquid adapter reads the proxy and CA-bundle variables once per session, when it builds
-it, instead of on every request (requests' default), and still honours them."""
+"""The Hyperliquid adapter's HTTP session (http_session.py, urllib3 under the SDK): it reads the
+proxy and CA-bundle variables once, when it is built, instead of on every request (requests'
+default), still honours them, and fails as requests would, so the transport's error handling holds."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import certifi
 import pytest
 import requests
 
-from adapters.hyperliquid.exchange_transport import settled_session
+from adapters.hyperliquid.http_session import LeanSession
 from application.ports.exchange import ExchangeUnavailable
 from tests.contract.hyperliquid_harness import HyperliquidHarness
 
@@ -48,21 +53,70 @@ def test_no_proxy_is_honoured_and_the_environment_is_read_once(harness: Hyperliq
     assert sub.account().account_value > 0
 
 
-def test_a_settled_session_pins_the_proxy_and_the_ca_bundle(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_session_pins_the_proxy_and_the_ca_bundle(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     bundle = tmp_path / "ca.pem"
     bundle.write_text("")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    session = settled_session(requests.Session(), "https://api.hyperliquid.xyz")
-    assert session.trust_env is False
-    assert session.proxies["https"] == "http://proxy.internal:3128"
-    assert session.verify == str(bundle)
+    session = LeanSession("https://api.hyperliquid.xyz")
+    assert session.proxy == "http://proxy.internal:3128"
+    assert session.ca_bundle == str(bundle)
     monkeypatch.setenv("NO_PROXY", "api.hyperliquid.xyz")
-    assert "https" not in settled_session(requests.Session(), "https://api.hyperliquid.xyz").proxies
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    direct = LeanSession("https://api.hyperliquid.xyz")
+    assert direct.proxy is None
+    assert direct.ca_bundle == certifi.where()
 
 
-def test_an_explicit_verify_setting_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/somewhere/ca.pem")
-    session = requests.Session()
-    session.verify = False
-    assert settled_session(session, "https://api.hyperliquid.xyz").verify is False
+class _Replies(BaseHTTPRequestHandler):
+    """POST /json answers JSON, /html a body that is not JSON, /slow nothing for a second."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path == "/slow":
+            threading.Event().wait(1.0)
+        body = b'{"echo": "' + self.headers["Content-Type"].encode() + b'"}' if self.path == "/json" else b"<html>"
+        self.send_response(200 if self.path != "/html" else 502)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def local_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Replies)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_session_answers_as_requests_does(local_server: str) -> None:
+    session = LeanSession(local_server)
+    reply = session.post(local_server + "/json", json={"type": "allMids"}, timeout=1.0)
+    assert (reply.status_code, reply.json()) == (200, {"echo": "application/json"})
+    again = session.post(local_server + "/json", json=None, timeout=1.0)  # the kept connection, reused
+    assert again.json() == {"echo": "application/json"}
+    broken = session.post(local_server + "/html", json={}, timeout=1.0)
+    assert (broken.status_code, broken.text) == (502, "<html>")
+    with pytest.raises(ValueError):
+        broken.json()
+    with pytest.raises(ValueError, match="JSON compliant"):
+        session.post(local_server + "/json", json={"px": float("nan")}, timeout=1.0)
+    session.close()
+
+
+def test_failures_are_raised_as_requests_raises_them(local_server: str) -> None:
+    session = LeanSession(local_server)
+    with pytest.raises(requests.Timeout, match="ReadTimeoutError"):
+        session.post(local_server + "/slow", json={}, timeout=0.2)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        closed_port = unused.getsockname()[1]
+    with pytest.raises(requests.ConnectionError, match="NewConnectionError") as refused:
+        session.post(f"http://127.0.0.1:{closed_port}/json", json={}, timeout=0.5)
+    assert not isinstance(refused.value, requests.Timeout)
