@@ -38,21 +38,21 @@ _HEAD = "SELECT max(global_position) FROM events"
 # its own statement: a statement's snapshot is taken when it starts, so the version read by the
 # next one sees every append committed before the lock was granted. The insert happens only when
 # no id of the batch is stored and the expected version (NULL: any) holds; the caller reads why not.
-_APPEND = """SELECT pg_advisory_xact_lock(%(lock)s);
-WITH state AS (SELECT coalesce(max(version), 0) AS current FROM events WHERE stream_id = %(stream)s),
-stored AS (SELECT event_id, stream_id FROM events WHERE event_id = ANY(%(ids)s::text[])),
+_PREPARED = "sixbtc_append_v1"
+_PREPARE = f"""PREPARE {_PREPARED} (text, integer, text[], text[], text[], text[]) AS
+WITH state AS (SELECT coalesce(max(version), 0) AS current FROM events WHERE stream_id = $1),
+stored AS (SELECT event_id, stream_id FROM events WHERE event_id = ANY($3)),
 inserted AS (
     INSERT INTO events (stream_id, version, event_id, event_type, payload, metadata)
-    SELECT %(stream)s, state.current + batch.n, batch.event_id, batch.event_type, batch.payload::jsonb,
-           batch.metadata::jsonb
-    FROM state, unnest(%(ids)s::text[], %(types)s::text[], %(payloads)s::text[], %(metadata)s::text[])
-         WITH ORDINALITY AS batch(event_id, event_type, payload, metadata, n)
-    WHERE NOT EXISTS (SELECT 1 FROM stored)
-      AND (%(expected)s::integer IS NULL OR %(expected)s::integer = state.current)
+    SELECT $1, state.current + batch.n, batch.event_id, batch.event_type, batch.payload::jsonb, batch.metadata::jsonb
+    FROM state, unnest($3, $4, $5, $6) WITH ORDINALITY AS batch(event_id, event_type, payload, metadata, n)
+    WHERE NOT EXISTS (SELECT 1 FROM stored) AND ($2 IS NULL OR $2 = state.current)
     RETURNING 1
 )
 SELECT state.current, ARRAY(SELECT ARRAY[event_id, stream_id] FROM stored), (SELECT count(*) FROM inserted)
 FROM state"""
+_APPEND = (f"SELECT pg_advisory_xact_lock(%(lock)s); EXECUTE {_PREPARED} "
+           "(%(stream)s, %(expected)s, %(ids)s, %(types)s, %(payloads)s, %(metadata)s)")
 
 
 def _json(value: object) -> str:
@@ -65,7 +65,7 @@ class PostgresEventStore:
 
     def append(self, stream_id: str, events_: Sequence[NewEvent], expected_version: int | None) -> int:
         prepared = prepare_batch(stream_id, events_)
-        with self._cursor() as cursor:
+        with self._cursor(prepared_append=True) as cursor:
             try:
                 cursor.execute(_APPEND, {
                     "lock": _APPEND_LOCK_KEY, "stream": stream_id, "expected": expected_version,
@@ -113,7 +113,7 @@ class PostgresEventStore:
         ]
 
     @contextmanager
-    def _cursor(self) -> Iterator[Any]:
+    def _cursor(self, *, prepared_append: bool = False) -> Iterator[Any]:
         """A pooled connection in autocommit for the call (transactions are spelled out), then back
         as the pool's other users expect it; a connection that broke is thrown away, not reused."""
         try:
@@ -124,6 +124,9 @@ class PostgresEventStore:
         try:
             driver.autocommit = True  # type: ignore[union-attr]
             with driver.cursor() as cursor:  # type: ignore[union-attr]
+                if prepared_append and _PREPARED not in fairy.info:
+                    cursor.execute(_PREPARE)
+                    fairy.info[_PREPARED] = True
                 yield cursor
             driver.autocommit = False  # type: ignore[union-attr]
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
