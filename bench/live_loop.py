@@ -350,6 +350,8 @@ class Result:
     """CPU time of this process (every thread, not the sandbox workers) per on_bar_close."""
     venue_cpu_ms: list[float] = field(default_factory=list)
     """CPU time of the fake venue's own process per on_bar_close (empty: no such process)."""
+    children_cpu_ms: list[float] = field(default_factory=list)
+    """CPU time of every child process (the sandbox workers, and the fake venue's when it has one)."""
     by_slot: dict[int, list[float]] = field(default_factory=dict)
     signals_ms: list[float] = field(default_factory=list)
     actions: dict[str, int] = field(default_factory=dict)
@@ -413,6 +415,7 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
         if profiler is not None and measured:
             profiler.enable()
         venue0 = rig.venue_cpu() if rig.venue_cpu is not None and measured else 0.0
+        children0 = children_cpu_seconds() if measured else 0.0
         cpu0 = time.process_time()
         t0 = time.perf_counter()
         decisions: list[Decision] = trader.on_bar_close(live, previous.to_pydatetime())
@@ -425,6 +428,7 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
             result.cpu_ms.append(cpu * 1e3)
             if rig.venue_cpu is not None:
                 result.venue_cpu_ms.append((rig.venue_cpu() - venue0) * 1e3)
+            result.children_cpu_ms.append((children_cpu_seconds() - children0) * 1e3)
             result.signals_ms += [s * 1e3 for s in timed_sandbox.seconds[signals_before:]]
             for subaccount, _, reduce_only, at in acks.records:
                 ms = (at - t0) * 1e3
@@ -460,6 +464,20 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
     return result
 
 
+def children_cpu_seconds() -> float:
+    """User and system CPU of this process's children so far (a worker that exited is not counted)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def run_venue(build: Callable[[MemoryLiveCandles, ManualClock], Rig], sandbox: StrategySandbox,
               candles: dict[str, pd.DataFrame], args: argparse.Namespace, profile: bool, parallel: int) -> Result:
     start = next(iter(candles.values())).index[0].to_pydatetime()
@@ -470,6 +488,12 @@ def run_venue(build: Callable[[MemoryLiveCandles, ManualClock], Rig], sandbox: S
         return run_loop(rig, sandbox, candles, args.lookback, args.warmup, feed, profile, parallel)
     finally:
         rig.exchange.close()
+
+
+def sandbox_cpu_ms(result: Result) -> float:
+    """Median per bar of the children's CPU less the fake venue's (the sandbox workers' share)."""
+    venue = result.venue_cpu_ms or [0.0] * len(result.children_cpu_ms)
+    return statistics.median(c - v for c, v in zip(result.children_cpu_ms, venue, strict=True))
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -596,12 +620,14 @@ def report(results: list[Result], notes: list[str], candles: dict[str, pd.DataFr
     slots.add_column("bar / 10", justify="right")
     slots.add_column("host CPU / bar", justify="right")
     slots.add_column("venue CPU / bar", justify="right")
+    slots.add_column("sandbox CPU / bar", justify="right")
     for result in results:
         medians = [statistics.median(result.by_slot[k]) if result.by_slot.get(k) else float("nan")
                    for k in range(1, STRATEGIES + 1)]
         slots.add_row(result.name, *(f"{m:.1f}" for m in medians),
                       f"{statistics.median(result.bar_ms) / STRATEGIES:.1f}", f"{statistics.median(result.cpu_ms):.1f}",
-                      f"{statistics.median(result.venue_cpu_ms):.1f}" if result.venue_cpu_ms else "-")
+                      f"{statistics.median(result.venue_cpu_ms):.1f}" if result.venue_cpu_ms else "-",
+                      f"{sandbox_cpu_ms(result):.1f}")
     console.print(slots)
     for result in results:
         actions = ", ".join(f"{k} {v}" for k, v in sorted(result.actions.items()))

@@ -39,6 +39,7 @@ from hyperliquid.utils.error import ClientError, ServerError
 from adapters.hyperliquid.http_session import LeanSession
 from adapters.hyperliquid.l1_signing import L1Signer
 from adapters.hyperliquid.rate_limit import NonceSource, TokenBucket
+from adapters.hyperliquid.single_flight import SingleFlight
 from adapters.hyperliquid.ws_connection import Backoff
 from application.ports.exchange import ExchangeError, ExchangeUnavailable, UnknownInstrument
 from domain.instruments import Instrument
@@ -86,6 +87,7 @@ class HyperliquidTransport:
         self._exchanges: dict[str | None, SdkExchange] = {}
         self._background: ThreadPoolExecutor | None = None
         self._http: LeanSession | None = None
+        self._mids: SingleFlight[Any] = SingleFlight()
 
     def __repr__(self) -> str:
         return f"HyperliquidTransport({self.base_url!r})"
@@ -142,6 +144,10 @@ class HyperliquidTransport:
     def asset(self, symbol: str) -> int:
         self.instrument(symbol)
         return int(self._client().name_to_asset(symbol))
+
+    def all_mids(self) -> Any:
+        """Every mid price; subaccounts asking at once share one request (single_flight.py)."""
+        return self._mids.call(lambda: self.read("allMids", lambda info: info.all_mids()))
 
     def sdk_exchange(self, vault_address: str | None, account_address: str) -> SdkExchange:
         """The SDK's Exchange bound to one vault (None: the key's own account)."""

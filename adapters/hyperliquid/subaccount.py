@@ -76,7 +76,7 @@ class HyperliquidSubaccount:
 
     def mid_price(self, symbol: str) -> float:
         self._transport.instrument(symbol)
-        mids = self._transport.read("allMids", lambda info: info.all_mids())
+        mids = self._transport.all_mids()
         if not isinstance(mids, dict):
             raise ExchangeError(f"unexpected Hyperliquid allMids payload: {scrub(repr(mids))}")
         if symbol not in mids:
