@@ -144,39 +144,53 @@ class PositionOpener:
                               self._clock.now())
             self._ledger.save(book)
             return EntryResult(order_id, "rejected", reason=outcome.reason)
+        triggers = self._triggers(request, outcome, first_send)
+        sent = self._send_triggers(venue, triggers)
         ids = {order_id} if close is None or close.order_id not in book.pending_orders else {order_id, close.order_id}
         fills = fills_for(venue, ids, placed_at)
         if close is not None:
             record_venue_fills(book, [f for f in fills if (f.client_order_id or f.order_id) != order_id],
                                reason=close.reason)
         record_venue_fills(book, [f for f in fills if (f.client_order_id or f.order_id) == order_id])
-        self._ledger.save(book)
-        protective = self._protect(book, request, outcome, first_send)
+        protective = self._book_protection(book, request, triggers, sent)
         return EntryResult(order_id, "filled", outcome.filled_size, outcome.average_price, protective)
 
-    def _protect(self, book: SubaccountBook, request: EntryRequest, ack: OrderAck,
-                 entry_first_send: bool) -> tuple[str, ...]:
+    @staticmethod
+    def _triggers(request: EntryRequest, ack: OrderAck, entry_first_send: bool) -> list[TriggerOrderRequest]:
         """`entry_first_send`: the entry went out for the first time in this call, so its triggers
         (placed only after it filled, in the same call) cannot have been sent before either."""
-        venue = self._exchange.subaccount(request.subaccount)
         exit_side = closing_side(direction_of(request.side))
         stop, target = request.levels(ack.average_price)
-        triggers = [] if ack.filled_size <= 0 else [
+        return [] if ack.filled_size <= 0 else [
             TriggerOrderRequest(order_intent_id(request.strategy_id, request.bar_time, f"{kind}:{request.symbol}"),
                                 request.symbol, exit_side, ack.filled_size, price, kind, first_send=entry_first_send)
             for kind, price in _levels(stop, target) if price is not None]
+
+    @staticmethod
+    def _send_triggers(venue: SubaccountExchange, triggers: list[TriggerOrderRequest],
+                       ) -> list[OrderAck] | ExchangeError | DomainError:
+        """Sent as soon as the entry is acknowledged, before its fills are read and booked: the
+        position rests unprotected for one request, not three. A refusal is kept to be handled once
+        the fills are booked (closing the position needs the book to hold it)."""
         if not triggers:
-            return ()
+            return []
         try:
-            placed = venue.trigger_orders(triggers)
+            return venue.trigger_orders(triggers)
         except (ExchangeError, DomainError) as exc:  # refused by the venue, or before sending (a bad price)
-            self._unprotected(book, request, exc)
+            return exc
+
+    def _book_protection(self, book: SubaccountBook, request: EntryRequest, triggers: list[TriggerOrderRequest],
+                         sent: list[OrderAck] | ExchangeError | DomainError) -> tuple[str, ...]:
+        """Books the entry's fills and its triggers in one save; an entry that could not be
+        protected is closed, and ProtectionFailed raised."""
+        if not isinstance(sent, list):
+            self._unprotected(book, request, sent)
             kinds = " and ".join(t.kind for t in triggers)
-            raise ProtectionFailed(f"{kinds} for {request.symbol} could not be placed ({exc}); "
-                                   "the position was closed") from exc
-        for wanted, trigger in zip(triggers, placed, strict=True):
+            raise ProtectionFailed(f"{kinds} for {request.symbol} could not be placed ({sent}); "
+                                   "the position was closed") from sent
+        for wanted, trigger in zip(triggers, sent, strict=True):
             book.place_protective(BookOrder(wanted.client_order_id, request.strategy_id, request.symbol, wanted.kind,
-                                            exit_side, trigger.size, wanted.trigger_price, trigger.order_id),
+                                            wanted.side, trigger.size, wanted.trigger_price, trigger.order_id),
                                   self._clock.now())
         self._ledger.save(book)
         return tuple(t.client_order_id for t in triggers)

@@ -6,8 +6,8 @@ import pytest
 
 from application.deploy_strategies import DeploymentRefused, DeploymentRequest
 from application.event_codec import decode
-from application.open_position import EntryRequest, ProtectionFailed
-from application.ports.exchange import MarketOrderRequest
+from application.open_position import EntryRequest, PositionOpener, ProtectionFailed
+from application.ports.exchange import ExchangeUnavailable, MarketOrderRequest
 from application.stop_strategy import NotDeployed
 from application.subaccount_ledger import subaccount_stream
 from domain import execution_events as xe
@@ -42,6 +42,52 @@ def test_an_entry_is_sent_once_booked_and_protected_on_the_venue() -> None:
     book = desk.ledger.load(1)
     assert set(book.open_orders) == set(result.protective_order_ids) and not book.pending_orders
     assert len([e for e in _events(desk, 1) if isinstance(e, OrderFilled)]) == 1
+
+
+class _FillsUnreadable:
+    """The venue, except that reading fills fails (and each call is noted, in order)."""
+
+    def __init__(self, inner: object, calls: list[str]) -> None:
+        self._inner = inner
+        self._calls = calls
+
+    def fills_since(self, since: object) -> object:
+        self._calls.append("fills_since")
+        raise ExchangeUnavailable("fills read timed out")
+
+    def __getattr__(self, name: str) -> object:
+        self._calls.append(name)
+        return getattr(self._inner, name)
+
+
+class _Venue:
+    def __init__(self, inner: object, sub: object) -> None:
+        self._inner, self._sub = inner, sub
+
+    def subaccount(self, number: int) -> object:
+        return self._sub
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+
+def test_the_stop_and_target_rest_before_the_fills_are_read() -> None:
+    """Protection does not wait for the fills read: when that read fails the position is already
+    protected on the venue, and the entry is left pending for reconciliation to book."""
+    desk = PaperDesk()
+    calls: list[str] = []
+    sub = _FillsUnreadable(desk.exchange.subaccount(1), calls)
+    opener = PositionOpener(desk.ledger, _Venue(desk.exchange, sub), desk.clock)  # type: ignore[arg-type]
+    with pytest.raises(ExchangeUnavailable, match="fills read"):
+        opener.open(_entry())
+    assert calls.index("trigger_orders") < calls.index("fills_since")
+    venue = desk.exchange.subaccount(1)
+    assert [p.size for p in venue.positions()] == [pytest.approx(0.01)]
+    assert sorted(o.kind for o in venue.open_orders()) == ["stop_loss", "take_profit"]
+    report = desk.reconciler.reconcile(1)
+    book = desk.ledger.load(1)
+    assert report.fills_imported == 1 and not book.pending_orders
+    assert sorted(o.kind for o in book.open_orders.values()) == ["stop_loss", "take_profit"]
 
 
 @pytest.mark.parametrize("take_profit_pct", [-2.0, float("inf")])
