@@ -1,8 +1,9 @@
 """SIGKILL in the middle of an iteration, 20 times, then a clean run: no order twice, positions agree.
 
 The live loop runs as its own process (tests/kill_target.py) against the fake Hyperliquid in this
-process and the real Postgres; it is killed at a random moment after it starts trading, restarted,
-and so on; the last start runs to the end.
+process and the real Postgres; it is killed at a random moment after it has sent one more order
+than the run before got to (within the next ~10 ms, so mid-iteration whatever the machine's
+speed), restarted, and so on; the last start runs to the end.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ def _start(env: dict[str, str]) -> subprocess.Popen[str]:
     return process
 
 
+def _until_an_order_beyond(harness: HyperliquidHarness, vault: str, seen: int, process: subprocess.Popen[str],
+                           seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while len(harness.fake.order_statuses(vault)) <= seen:
+        assert process.poll() is None, f"the target exited early: {process.stderr.read() if process.stderr else ''}"
+        assert time.monotonic() < deadline, f"no order beyond {seen} within {seconds} s"
+        time.sleep(0.001)
+
+
 def test_twenty_kills_leave_no_duplicate_order_and_positions_that_match(clean_pg: Engine) -> None:
     harness = HyperliquidHarness(timeout_s=2.0, retries=3)
     env = {**os.environ, "SIXBTC_KILL_HL_URL": harness.fake.url, "SIXBTC_KILL_BARS": str(BARS),
@@ -48,7 +58,8 @@ def test_twenty_kills_leave_no_duplicate_order_and_positions_that_match(clean_pg
     try:
         for _ in range(KILLS):
             process = _start(env)
-            time.sleep(rng.uniform(0.05, 0.3))
+            _until_an_order_beyond(harness, vault, progress[-1] if progress else 0, process)
+            time.sleep(rng.uniform(0.0, 0.01))
             process.kill()
             process.wait(10)
             progress.append(len(harness.fake.order_statuses(vault)))
