@@ -28,7 +28,8 @@ this one), once per `--hl-rtt-ms` value (default 0 and 20: every request answere
 a venue farther away), at the request budget `--hl-rps` (default 1000/s as the contract harness;
 the adapter's own default is 8/s); its mid follows the real candles. The subaccount books (the
 ledger) live on the venue's event store, on the in-memory one for Hyperliquid. No network.
-Counted too: event store calls and HTTP requests per bar; `--profile` prints cProfile's top
+Counted too: event store calls and HTTP requests per bar; CPU per bar of this process, of the fake
+venue's process and of the sandbox workers (psutil, 10 ms resolution); `--profile` prints cProfile's top
 (BENCH_SORT=tottime, BENCH_TOP=60 change the order and length; BENCH_DUMP=FILE saves the raw stats).
 
 Run: `.venv/bin/python bench/live_loop.py [--bars 60] [--warmup 5] [--symbols BTC] [--sandbox inprocess]`.
@@ -47,7 +48,11 @@ bar 134 -> 105. Third round (requests' environment read once, L1 signing from th
 cloid, stop and target in one action, close and entry in one action and one fills read, the
 fired-stop read left to the close when slots are not contended), 2 interleaved rounds, entry
 p99, 10 at once: fake Hyperliquid 0 ms 518/602 -> 211/319, 20 ms 438/983 -> 239/362, paper in
-memory 118/171 -> 120/115; HTTP requests per bar 105 -> 61. Tables and reasons in docs/live.md,
+memory 118/171 -> 120/115; HTTP requests per bar 105 -> 61. Fourth round (one urllib3 pool under
+the SDK, allMids shared by subaccounts asking at once, stop and target sent before the fills read,
+PostgreSQL append in one round trip), 2 interleaved rounds, entry p99, 10 at once: fake Hyperliquid
+0 ms 117/118 -> 89/83 (host CPU per bar ~85 -> ~56 ms), 20 ms 142/148 -> 128/128, paper on
+PostgreSQL 120/139 -> 99/103, paper in memory 40/42 -> 37/43. Tables and reasons in docs/live.md,
 "Latency".
 """
 
