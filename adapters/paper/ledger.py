@@ -135,9 +135,10 @@ class PaperLedger:
         """Fills at or after `since`, oldest first."""
         return self.fills[bisect.bisect_left(self.fills, since, key=_fill_time):]
 
-    def next_order_id(self) -> str:
-        """Dense per subaccount and zero-padded, so text order is placement order."""
-        return f"paper-{self.subaccount}-{len(self.orders) + 1:09d}"
+    def next_order_id(self, ahead: int = 0) -> str:
+        """Dense per subaccount and zero-padded, so text order is placement order. `ahead`: the
+        orders decided before this one in the same append, not folded in yet."""
+        return f"paper-{self.subaccount}-{len(self.orders) + 1 + ahead:09d}"
 
     def symbols(self) -> list[str]:
         return sorted({o.symbol for o in self.orders.values()})

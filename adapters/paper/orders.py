@@ -161,7 +161,8 @@ def close_out(ledger: PaperLedger, symbol: str, before: float, delta: float, now
 
 
 def trigger_order(ledger: PaperLedger, market: PaperMarket, request: TriggerOrderRequest,
-                  now: datetime) -> list[PaperEvent]:
+                  now: datetime, ahead: int = 0) -> list[PaperEvent]:
+    """`ahead`: orders decided before this one in the same append (ledger.next_order_id)."""
     cloid, symbol = request.client_order_id, request.symbol
     check_request(cloid, request.side, request.max_slippage)
     if request.kind not in ("stop_loss", "take_profit"):
@@ -180,7 +181,7 @@ def trigger_order(ledger: PaperLedger, market: PaperMarket, request: TriggerOrde
     in_progress = newest.open_time >= market.bar_open(now)
     return [PaperTriggerPlaced(
         aggregate_id=str(ledger.subaccount), occurred_at=now, client_order_id=cloid,
-        venue_order_id=ledger.next_order_id(), symbol=symbol, side=request.side, size=size,
+        venue_order_id=ledger.next_order_id(ahead), symbol=symbol, side=request.side, size=size,
         trigger_price=trigger_price, kind=request.kind, max_slippage=request.max_slippage,
         armed_after=max(newest.open_time, market.bar_open(now)),
         armed_high=newest.high if in_progress else None, armed_low=newest.low if in_progress else None,

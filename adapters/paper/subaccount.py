@@ -154,9 +154,35 @@ class PaperSubaccount:
             return market_orders_in_turn(self.market_order, requests)
 
     def trigger_orders(self, requests: Sequence[TriggerOrderRequest]) -> list[OrderAck]:
-        """One after another, each as trigger_order: the paper venue has no request to save."""
+        """Each as trigger_order decides it, all in one append (one write of the ledger, as
+        Hyperliquid takes them in one action); the triggers before a refusal are written, then the
+        refusal raised."""
+        if not requests:
+            return []
         with self._lock, self._market.pinned():
-            return [self.trigger_order(request) for request in requests]
+            refused: list[ExchangeError] = []
+
+            def decide() -> Sequence[PaperEvent]:
+                refused.clear()
+                events: list[PaperEvent] = []
+                decided: set[str] = set()
+                now = self._clock.now()
+                for request in requests:
+                    cloid = request.client_order_id
+                    if cloid in self._ledger.orders or cloid in decided:
+                        continue
+                    try:
+                        events += trigger_events(self._ledger, self._market, request, now, ahead=len(decided))
+                    except ExchangeError as exc:
+                        refused.append(exc)
+                        break
+                    decided.add(cloid)
+                return events
+
+            self._write(decide, requests[0].client_order_id)
+            if refused:
+                raise refused[0]
+            return [self._ledger.orders[r.client_order_id].ack() for r in requests]
 
     def cancel_all(self, symbol: str | None = None) -> list[str]:
         """The client order ids cancelled (every paper order has one)."""

@@ -242,6 +242,40 @@ def test_a_trigger_needs_a_position_it_closes(sub: PaperSubaccount) -> None:
         trigger(sub, "stop_loss", 62000.0, side="buy")
 
 
+def _bracket(kind: TriggerKind, price: float, tag: str = "") -> TriggerOrderRequest:
+    return TriggerOrderRequest(client_order_id=client_order_id("unit-bracket", kind, str(price), tag or "-"),
+                               symbol="BTC",
+                               side="sell", size=0.01, trigger_price=price, kind=kind)
+
+
+def test_a_stop_and_a_target_are_written_in_one_append(harness: PaperHarness, sub: PaperSubaccount,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    market(sub, "buy", 0.01)
+    before = harness.store.stream_version("paper-1")
+    appends: list[int] = []
+    append = harness.store.append
+    monkeypatch.setattr(harness.store, "append", lambda stream, events, expected: appends.append(len(events))
+                        or append(stream, events, expected))
+    stop, target = sub.trigger_orders([_bracket("stop_loss", 58000.0), _bracket("take_profit", 62000.0)])
+    assert appends == [2] and harness.store.stream_version("paper-1") == before + 2
+    assert stop.order_id != target.order_id
+    assert sorted(o.order_id for o in sub.open_orders()) == sorted([stop.order_id, target.order_id])
+    again = harness.exchange().subaccount(1).trigger_orders([_bracket("stop_loss", 58000.0),
+                                                              _bracket("take_profit", 62000.0)])
+    assert [a.order_id for a in again] == [stop.order_id, target.order_id]
+    assert harness.store.stream_version("paper-1") == before + 2
+
+
+def test_the_triggers_before_a_refusal_rest_and_the_refusal_is_raised(sub: PaperSubaccount) -> None:
+    market(sub, "buy", 0.01)
+    refused = TriggerOrderRequest(client_order_id=client_order_id("unit-bracket", "bad"), symbol="BTC", side="buy",
+                                  size=0.01, trigger_price=62000.0, kind="take_profit")
+    with pytest.raises(OrderRejected) as rejected:
+        sub.trigger_orders([_bracket("stop_loss", 58000.0, "r"), refused, _bracket("take_profit", 63000.0, "r")])
+    assert rejected.value.code == "ReduceOnly"
+    assert [o.trigger_price for o in sub.open_orders()] == [58000.0]
+
+
 def test_flipping_a_position_cancels_its_triggers(sub: PaperSubaccount) -> None:
     long_bracket(sub)
     market(sub, "sell", 0.02)
