@@ -223,6 +223,10 @@ class LiveTrader:
             pending, reversed_ = closed.pending, not closed.fired
         try:
             decision = self._enter(book, strategy, symbol, wanted, row, bar_time, mid, account.account_value, pending)
+        except BaseException:
+            if book.has_pending:
+                self.ledger.save(book)  # the cancels of a reversal, saved with its orders otherwise
+            raise
         finally:
             if pending is not None and pending.order_id in book.pending_orders:
                 book_pending_close(self.ledger, book, venue, pending)  # sent, and the entry did not book it
@@ -302,7 +306,8 @@ class LiveTrader:
 
     def _close(self, book: SubaccountBook, strategy: LiveStrategy, symbol: str, bar_time: datetime,
                intent: str, mid: float | None = None, with_entry: bool = False) -> _Closed:
-        """With `with_entry`, the close is returned unsent, for the entry to send with it.
+        """With `with_entry`, the close is returned unsent, for the entry to send with it, and the
+        book unsaved: the cancels are appended with the orders' OrderPlaced, one append fewer.
 
         A resting trigger of the book's that the cancel did not find had fired (or been cancelled
         by the venue, with its fired sibling, or by someone else): the fills since the last bar are
@@ -328,7 +333,8 @@ class LiveTrader:
                     pass  # recorded by close_symbol; reconciliation adopts whatever the venue holds
                 if symbol not in book.positions:
                     self._give_slot()
-        self.ledger.save(book)
+        if pending is None:
+            self.ledger.save(book)  # else with the orders: every path of the entry saves before it sends
         return _Closed(pending, fired)
 
 

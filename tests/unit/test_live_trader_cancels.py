@@ -100,3 +100,39 @@ def test_after_a_failed_decision_the_next_close_reads_the_venue_and_cancels_an_o
     venue.calls.clear()
     assert [d.action for d in trader.on_bar_close(live, _close_hour(desk, 7))] == ["reversed"]
     assert [name for name, _ in venue.calls] == ["cancel_orders"], "trusted again once the venue was read"
+
+
+def _appends_to(desk: Any, stream: str, monkeypatch: Any) -> list[list[str]]:
+    """The event types of each append to `stream` from now on."""
+    seen: list[list[str]] = []
+    append = desk.store.append
+
+    def noting(stream_id: str, events: Any, expected_version: Any = None) -> int:
+        if stream_id == stream:
+            seen.append([e.event_type for e in events])
+        return int(append(stream_id, events, expected_version))
+
+    monkeypatch.setattr(desk.store, "append", noting)
+    return seen
+
+
+def test_a_reversal_books_its_cancels_in_the_append_of_its_orders(monkeypatch: Any) -> None:
+    desk, _, trader, live = _started()
+    appends = _appends_to(desk, "subaccount-1", monkeypatch)
+    assert [d.action for d in trader.on_bar_close(live, _close_hour(desk, 4))] == ["reversed"]
+    assert appends[0] == ["OrdersCancelled", "OrderPlaced", "OrderPlaced"], appends
+    assert sum("OrdersCancelled" in a for a in appends) == 1
+
+
+def test_a_reversal_that_fails_after_its_cancels_still_books_them(monkeypatch: Any) -> None:
+    desk, _, trader, live = _started()
+    old = _resting(desk)
+
+    def unreachable(*_: Any, **__: Any) -> Any:
+        raise ExchangeUnavailable("the venue did not answer")
+
+    monkeypatch.setattr(trader._opener, "open", unreachable)
+    assert [d.action for d in trader.on_bar_close(live, _close_hour(desk, 4))] == ["failed"]
+    assert _resting(desk) == []
+    book = desk.ledger.load(1)
+    assert not set(book.open_orders) & set(old), "the cancels made on the venue are in the book"
