@@ -120,3 +120,70 @@ def test_failures_are_raised_as_requests_raises_them(local_server: str) -> None:
     with pytest.raises(requests.ConnectionError, match="NewConnectionError") as refused:
         session.post(f"http://127.0.0.1:{closed_port}/json", json={}, timeout=0.5)
     assert not isinstance(refused.value, requests.Timeout)
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with the `cryptography` package."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+class _Gzipped(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        import gzip
+
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = gzip.compress(b'{"BTC": "60000.0"}')
+        self.send_response(200)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_tls_is_verified_against_the_bundle_and_gzip_bodies_are_decoded(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    cert_file, key_file = _self_signed(tmp_path)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gzipped)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(requests.ConnectionError, match=r"SSL|CERTIFICATE"):
+            LeanSession(url).post(url + "/info", json={"type": "allMids"}, timeout=2.0)  # certifi's roots only
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
+        trusted = LeanSession(url)
+        assert trusted.post(url + "/info", json={"type": "allMids"}, timeout=2.0).json() == {"BTC": "60000.0"}
+        trusted.close()
+    finally:
+        server.shutdown()
+        server.server_close()
