@@ -48,8 +48,8 @@ bar 134 -> 105. Third round (requests' environment read once, L1 signing from th
 cloid, stop and target in one action, close and entry in one action and one fills read, the
 fired-stop read left to the close when slots are not contended), 2 interleaved rounds, entry
 p99, 10 at once: fake Hyperliquid 0 ms 518/602 -> 211/319, 20 ms 438/983 -> 239/362, paper in
-memory 118/171 -> 120/115; HTTP requests per bar 105 -> 61. Fourth round (one urllib3 pool under
-the SDK, allMids shared by subaccounts asking at once, stop and target sent before the fills read,
+memory 118/171 -> 120/115; HTTP requests per bar 105 -> 61. Fourth round (one pool of keep-alive
+connections under the SDK, allMids shared by subaccounts asking at once, stop and target sent before the fills read,
 PostgreSQL append in one round trip), 2 interleaved rounds, entry p99, 10 at once: fake Hyperliquid
 0 ms 117/118 -> 89/83 (host CPU per bar ~85 -> ~56 ms), 20 ms 142/148 -> 128/128, paper on
 PostgreSQL 120/139 -> 99/103, paper in memory 40/42 -> 37/43. Tables and reasons in docs/live.md,

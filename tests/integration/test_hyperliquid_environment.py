@@ -69,17 +69,25 @@ def test_the_session_pins_the_proxy_and_the_ca_bundle(monkeypatch: pytest.Monkey
 
 
 class _Replies(BaseHTTPRequestHandler):
-    """POST /json answers JSON, /html a body that is not JSON, /slow nothing for a second."""
+    """Keep-alive (HTTP/1.1). POST /json answers JSON, /html a body that is not JSON, /slow nothing
+    for a second, /drop JSON and then closes the connection without saying so. Notes the client
+    port of every request, so a test sees which connection carried it."""
+
+    protocol_version = "HTTP/1.1"
+    ports: list[int] = []
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
+        self.ports.append(self.client_address[1])
         if self.path == "/slow":
             threading.Event().wait(1.0)
-        body = b'{"echo": "' + self.headers["Content-Type"].encode() + b'"}' if self.path == "/json" else b"<html>"
+        json_body = self.path in ("/json", "/drop")
+        body = b'{"echo": "' + self.headers["Content-Type"].encode() + b'"}' if json_body else b"<html>"
         self.send_response(200 if self.path != "/html" else 502)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+        self.close_connection = self.path == "/drop"
 
     def log_message(self, *_: object) -> None:
         pass
@@ -87,6 +95,7 @@ class _Replies(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def local_server() -> Iterator[str]:
+    _Replies.ports = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Replies)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -99,26 +108,39 @@ def test_the_session_answers_as_requests_does(local_server: str) -> None:
     session = LeanSession(local_server)
     reply = session.post(local_server + "/json", json={"type": "allMids"}, timeout=1.0)
     assert (reply.status_code, reply.json()) == (200, {"echo": "application/json"})
-    again = session.post(local_server + "/json", json=None, timeout=1.0)  # the kept connection, reused
+    again = session.post(local_server + "/json", json=None, timeout=1.0)
     assert again.json() == {"echo": "application/json"}
+    assert _Replies.ports[0] == _Replies.ports[1], "the kept connection is reused"
     broken = session.post(local_server + "/html", json={}, timeout=1.0)
     assert (broken.status_code, broken.text) == (502, "<html>")
     with pytest.raises(ValueError):
         broken.json()
     with pytest.raises(ValueError, match="JSON compliant"):
         session.post(local_server + "/json", json={"px": float("nan")}, timeout=1.0)
+    with pytest.raises(requests.ConnectionError, match="its venue only"):
+        session.post("http://example.invalid/info", json={}, timeout=1.0)
+    session.close()
+
+
+def test_a_connection_the_venue_closed_while_idle_is_replaced_before_use(local_server: str) -> None:
+    session = LeanSession(local_server)
+    assert session.post(local_server + "/drop", json={}, timeout=1.0).json() == {"echo": "application/json"}
+    threading.Event().wait(0.05)  # the server has closed it by now; the client was not told
+    assert session.post(local_server + "/json", json={}, timeout=1.0).json() == {"echo": "application/json"}
+    assert _Replies.ports[0] != _Replies.ports[1]
     session.close()
 
 
 def test_failures_are_raised_as_requests_raises_them(local_server: str) -> None:
     session = LeanSession(local_server)
-    with pytest.raises(requests.Timeout, match="ReadTimeoutError"):
+    with pytest.raises(requests.Timeout, match="timed out"):
         session.post(local_server + "/slow", json={}, timeout=0.2)
+    assert session.post(local_server + "/json", json={}, timeout=1.0).json() == {"echo": "application/json"}
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
-        closed_port = unused.getsockname()[1]
-    with pytest.raises(requests.ConnectionError, match="NewConnectionError") as refused:
-        session.post(f"http://127.0.0.1:{closed_port}/json", json={}, timeout=0.5)
+        closed = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    with pytest.raises(requests.ConnectionError, match="ConnectionRefused") as refused:
+        LeanSession(closed).post(closed + "/json", json={}, timeout=0.5)
     assert not isinstance(refused.value, requests.Timeout)
 
 
