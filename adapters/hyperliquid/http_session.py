@@ -117,7 +117,7 @@ class _Connections:
         connection = self._connection(timeout)
         answered = False
         try:
-            connection.request("POST", path, body=body, headers=dict(headers))
+            connection.request("POST", path, body=body, headers=headers)
             reply = connection.getresponse()
             content = _decoded(reply.read(), reply.headers.get("Content-Encoding"))
             answered = True
@@ -183,9 +183,9 @@ def _dumps(value: Any) -> bytes:
 
 
 def _translated(exc: Exception) -> Exception:
-    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+    if isinstance(exc, ssl.SSLError):
         return requests.exceptions.SSLError(f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, socket.timeout | TimeoutError):
+    if isinstance(exc, TimeoutError):  # socket.timeout too
         return requests.Timeout(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, OSError | http.client.HTTPException | zlib.error):
         return requests.ConnectionError(f"{type(exc).__name__}: {exc}")

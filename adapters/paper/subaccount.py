@@ -142,11 +142,7 @@ class PaperSubaccount:
             return self._ledger.orders[cloid].ack()
 
     def trigger_order(self, request: TriggerOrderRequest) -> OrderAck:
-        with self._lock, self._market.pinned():
-            cloid = request.client_order_id
-            self._write(lambda: self._unless_known(cloid, lambda: trigger_events(
-                self._ledger, self._market, request, self._clock.now())), cloid)
-            return self._ledger.orders[cloid].ack()
+        return self.trigger_orders([request])[0]
 
     def market_orders(self, requests: Sequence[MarketOrderRequest]) -> list[OrderAck | OrderRejected]:
         """One after another, each as market_order, at the prices of one moment."""
