@@ -38,7 +38,10 @@ with contextlib.suppress(ImportError):  # optional: strategies that import talib
     import talib
     import talib.abstract  # noqa: F401
 
-_KEEP = 8
+_CLASSES_KEPT = 64
+"""More than the live loop runs at once (10 by default): with fewer, deciding them in turn evicts
+each class before its next bar, and every call screens and compiles its code again."""
+_DATASETS_KEPT = 8
 
 
 class Worker:
@@ -69,7 +72,7 @@ class Worker:
         key = hashlib.sha256(f"{guarded}\0{origin}\0{code}".encode()).hexdigest()
         if key not in self.classes:
             self.classes[key] = load_class(code, origin, guarded=guarded)
-            while len(self.classes) > _KEEP:
+            while len(self.classes) > _CLASSES_KEPT:
                 self.classes.popitem(last=False)
         self.classes.move_to_end(key)
         return self.classes[key]
@@ -78,7 +81,7 @@ class Worker:
         key = message["data_key"]
         if message.get("frames") is not None:
             self.datasets[key] = message["frames"]
-            while len(self.datasets) > _KEEP:
+            while len(self.datasets) > _DATASETS_KEPT:
                 self.datasets.popitem(last=False)
         found = self.datasets.get(key)
         if found is not None:
