@@ -225,10 +225,14 @@ class CountingStore:
 
     def append(self, stream_id: str, events: Sequence[Any], expected_version: int | None) -> int:
         self.calls["append"] += 1
+        if os.environ.get("BENCH_STREAMS"):
+            self.calls["append " + stream_id.split("-")[0]] += 1
         return int(self.inner.append(stream_id, events, expected_version))
 
     def read_stream(self, stream_id: str, from_version: int = 1) -> list[Any]:
         self.calls["read_stream"] += 1
+        if os.environ.get("BENCH_STREAMS"):
+            self.calls["read " + stream_id.split("-")[0] + (f" from {from_version}" if from_version > 1 else "")] += 1
         return list(self.inner.read_stream(stream_id, from_version))
 
     def stream_version(self, stream_id: str) -> int:

@@ -33,18 +33,30 @@ def checked_frame(out: object, index: pd.Index, owner: str, last_rows: int | Non
     With `last_rows`, only the last rows come back and only their values are checked (the live
     loop acts on the last row alone); columns and index are still checked on the whole frame.
     """
+    columns, tail = _checked_tail(out, index, owner, last_rows)
+    return pd.DataFrame(columns, index=tail)
+
+
+def checked_arrays(out: object, index: pd.Index, owner: str, last_rows: int | None = None) -> dict[str, np.ndarray]:
+    """checked_frame's columns as arrays, with no frame built: a sandbox worker sends arrays, and
+    building the frame cost more than all of the checks."""
+    return _checked_tail(out, index, owner, last_rows)[0]
+
+
+def _checked_tail(out: object, index: pd.Index, owner: str, last_rows: int | None,
+                  ) -> tuple[dict[str, np.ndarray], pd.Index]:
     check_last_rows(last_rows)
     where = f"{owner}.signals"
     if not isinstance(out, pd.DataFrame):
         raise InvalidSignal(f"{where} must return a DataFrame, got {type(out).__name__}")
     _require_columns(out.columns, where)
     _check_index(out.index, index, where)
-    frame: pd.DataFrame = out
-    if last_rows is not None and last_rows < len(index):
-        frame, index = out.iloc[-last_rows:], index[-last_rows:]
-    flags = {c: _flags(frame[c], c, index, where) for c in FLAG_COLUMNS}
-    values = {c: _numbers(frame[c], c, index, where) for c in VALUE_COLUMNS}
-    return _checked(flags, values, index, where)
+    rows = len(index) if last_rows is None else min(last_rows, len(index))
+    tail = index if rows == len(index) else index[len(index) - rows:]
+    flags = {c: _flags(out[c], rows, c, tail, where) for c in FLAG_COLUMNS}
+    values = {c: _numbers(out[c], rows, c, tail, where) for c in VALUE_COLUMNS}
+    _check_values(flags, values, tail, where)
+    return {**flags, **values}, tail
 
 
 def checked_columns(columns: Mapping[str, np.ndarray], index: pd.Index, owner: str) -> pd.DataFrame:
@@ -57,7 +69,9 @@ def checked_columns(columns: Mapping[str, np.ndarray], index: pd.Index, owner: s
         wanted = np.bool_ if name in FLAG_COLUMNS else np.float64
         if not isinstance(array, np.ndarray) or array.dtype != wanted or array.shape != (len(index),):
             raise InvalidSignal(f"{where}: column {name!r} must be {len(index)} values of {np.dtype(wanted)}")
-    return _checked({c: columns[c] for c in FLAG_COLUMNS}, {c: columns[c] for c in VALUE_COLUMNS}, index, where)
+    flags, values = {c: columns[c] for c in FLAG_COLUMNS}, {c: columns[c] for c in VALUE_COLUMNS}
+    _check_values(flags, values, index, where)
+    return pd.DataFrame({**flags, **values}, index=index)
 
 
 def check_last_rows(last_rows: int | None) -> None:
@@ -72,8 +86,8 @@ def _require_columns(present: Any, where: str) -> None:
         raise InvalidSignal(f"{where} is missing column(s) {', '.join(repr(c) for c in missing)}")
 
 
-def _checked(flags: dict[str, np.ndarray], values: dict[str, np.ndarray], index: pd.Index, where: str) -> pd.DataFrame:
-    """The value checks on rows of `index`, then the frame."""
+def _check_values(flags: dict[str, np.ndarray], values: dict[str, np.ndarray], index: pd.Index, where: str) -> None:
+    """The value checks on rows of `index`."""
     long, short = flags["long_entry"], flags["short_entry"]
     _refuse(long & short, "long_entry", "is True on the same row as short_entry", short, index, where)
     entry = long | short
@@ -87,7 +101,6 @@ def _checked(flags: dict[str, np.ndarray], values: dict[str, np.ndarray], index:
                 index, where)
         _refuse(short & (tp >= 1), "tp_pct", "must be below 1 on short entries (a target at or below 0)", tp,
                 index, where)
-    return pd.DataFrame({**flags, **values}, index=index)
 
 
 def signal_from_row(row: pd.Series, close: float, strategy_type: str) -> Signal | None:
@@ -162,11 +175,12 @@ def _refuse(bad: np.ndarray, column: str, problem: str, values: np.ndarray, inde
         )
 
 
-def _flags(column: pd.Series, name: str, index: pd.Index, where: str) -> np.ndarray:
-    """Booleans; missing values (NaN, None, NA: what shift() leaves) count as False."""
+def _flags(column: pd.Series, rows: int, name: str, index: pd.Index, where: str) -> np.ndarray:
+    """Booleans of the last `rows`; missing values (NaN, None, NA: what shift() leaves) count as False."""
     dtype = column.dtype
     if dtype == np.bool_:  # numpy booleans hold no missing values: the common case, without the checks below
-        return np.asarray(column.to_numpy(), dtype=bool)
+        return np.asarray(column.to_numpy(), dtype=bool)[len(column) - rows:]
+    column = _last(column, rows)
     if pd.api.types.is_bool_dtype(dtype):
         filled = column.fillna(False) if column.hasnans else column
         return np.asarray(filled.to_numpy(dtype=bool), dtype=bool)
@@ -187,12 +201,17 @@ def _is_flag(value: Any) -> bool:
     return isinstance(value, int | float | np.number) and (value != value or value in (0, 1))
 
 
-def _numbers(column: pd.Series, name: str, index: pd.Index, where: str) -> np.ndarray:
+def _numbers(column: pd.Series, rows: int, name: str, index: pd.Index, where: str) -> np.ndarray:
     if column.dtype == np.float64:
-        return np.asarray(column.to_numpy(), dtype=float)
+        return np.asarray(column.to_numpy(), dtype=float)[len(column) - rows:]
+    column = _last(column, rows)
     if pd.api.types.is_numeric_dtype(column.dtype):
         return np.asarray(column.to_numpy(dtype=float, na_value=np.nan), dtype=float)
     coerced = pd.to_numeric(column, errors="coerce")
     raw = column.to_numpy(dtype=object)
     _refuse(np.asarray(coerced.isna() & column.notna()), name, "must be numeric", raw, index, where)
     return np.asarray(coerced.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+
+
+def _last(column: pd.Series, rows: int) -> pd.Series:
+    return column if rows == len(column) else column.iloc[len(column) - rows:]

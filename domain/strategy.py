@@ -16,11 +16,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 from domain.errors import InvalidStrategy
 from domain.signal import DIRECTIONS, Direction, Signal
-from domain.signal_frame import checked_frame, signal_from_row, signals_bar_by_bar
+from domain.signal_frame import checked_arrays, checked_frame, signal_from_row, signals_bar_by_bar
 
 __all__ = ["DIRECTIONS", "LEGACY_WINDOW", "MAX_GRID_PARAMS", "TIMEFRAMES", "Direction", "Signal", "StrategyCore"]
 
@@ -89,6 +90,10 @@ class StrategyCore(ABC):
         """`signals(df)` checked and normalised (exact dtypes), or InvalidSignal naming column and row;
         with `last_rows`, only that many rows at the end (domain.signal_frame.checked_frame)."""
         return checked_frame(self.signals(df), df.index, type(self).__name__, last_rows)
+
+    def checked_signal_arrays(self, df: pd.DataFrame, last_rows: int | None = None) -> dict[str, np.ndarray]:
+        """As checked_signals, the columns as arrays (no frame built: the sandbox worker's wire)."""
+        return checked_arrays(self.signals(df), df.index, type(self).__name__, last_rows)
 
     def generate_signal(self, df: pd.DataFrame) -> Signal | None:
         """Live: the signal of the last row of `signals(df)`; an entry wins over an exit on one bar."""

@@ -13,15 +13,18 @@ import math
 import sys
 import traceback
 import types
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from adapters.sandbox.policy import FORBIDDEN_CALLS
 from adapters.sandbox.screen import module_allowed, screen
 from domain.errors import DomainError, InvalidSignal
 from domain.strategy import StrategyCore
+
+_T = TypeVar("_T")
 
 
 class Refusal(Exception):
@@ -108,8 +111,18 @@ def describe(strategy: StrategyCore) -> dict[str, Any]:
 
 
 def compute(strategy: StrategyCore, frame: pd.DataFrame, origin: str, last_rows: int | None = None) -> pd.DataFrame:
+    return _refusing(lambda: strategy.checked_signals(frame.copy(), last_rows), strategy, origin)
+
+
+def compute_arrays(strategy: StrategyCore, frame: pd.DataFrame, origin: str, last_rows: int | None = None,
+                   ) -> dict[str, np.ndarray]:
+    """As compute, the columns as arrays: what the worker sends, without a frame built for it."""
+    return _refusing(lambda: strategy.checked_signal_arrays(frame.copy(), last_rows), strategy, origin)
+
+
+def _refusing(run: Callable[[], _T], strategy: StrategyCore, origin: str) -> _T:
     try:
-        return strategy.checked_signals(frame.copy(), last_rows)
+        return run()
     except MemoryError:
         raise Refusal("memory", "out of memory (the sandbox's address-space limit)") from None
     except InvalidSignal as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import pickle
 import struct
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -37,14 +38,15 @@ def encode_reply(header: dict[str, Any], payload: bytes = b"") -> bytes:
     return struct.pack("<I", len(text)) + text + payload
 
 
-def frame_payload(frames: dict[str, Any]) -> tuple[list[dict[str, Any]], bytes]:
-    """(header entries, bytes) for checked signal frames: every column in SIGNAL_COLUMNS order."""
+def frame_payload(frames: Mapping[str, Mapping[str, Any]]) -> tuple[list[dict[str, Any]], bytes]:
+    """(header entries, bytes) for checked signals, each a frame or its columns as arrays: every
+    column in SIGNAL_COLUMNS order."""
     entries, parts = [], []
     for key, frame in frames.items():
-        entries.append({"key": key, "rows": len(frame)})
+        entries.append({"key": key, "rows": len(frame[SIGNAL_COLUMNS[0]])})
         for column in SIGNAL_COLUMNS:
             dtype = _DTYPES[COLUMN_DTYPES[column]]
-            parts.append(np.ascontiguousarray(frame[column].to_numpy(), dtype=dtype).tobytes())
+            parts.append(np.ascontiguousarray(np.asarray(frame[column]), dtype=dtype).tobytes())
     return entries, b"".join(parts)
 
 

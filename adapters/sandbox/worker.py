@@ -30,7 +30,7 @@ import pandas as pd
 import pandas.api.types
 
 from adapters.sandbox import confinement
-from adapters.sandbox.runtime import Refusal, compute, describe, instantiate, load_class
+from adapters.sandbox.runtime import Refusal, compute_arrays, describe, instantiate, load_class
 from adapters.sandbox.wire import encode_reply, frame_payload
 from domain.strategy import StrategyCore
 
@@ -64,7 +64,7 @@ class Worker:
         if frames is None:
             return {"ok": False, "kind": "missing_data", "reason": "data not held"}, b""
         last_rows = message.get("last_rows")
-        out = {key: compute(strategy, frame, origin, last_rows) for key, frame in frames.items()}
+        out = {key: compute_arrays(strategy, frame, origin, last_rows) for key, frame in frames.items()}
         entries, payload = frame_payload(out)
         return {"ok": True, "frames": entries}, payload
 

@@ -293,3 +293,30 @@ def test_columns_from_a_worker_are_checked_as_a_frame_would_be() -> None:
             checked_columns({**_arrays(), name: wrong}, index, "W")
     with pytest.raises(InvalidSignal, match="missing column"):
         checked_columns({k: v for k, v in _arrays().items() if k != "tp_pct"}, index, "W")
+
+
+@pytest.mark.parametrize("last_rows", [None, 1, 2, 3, 10])
+def test_arrays_for_the_worker_hold_what_the_checked_frame_holds(last_rows: int | None) -> None:
+    from domain.signal_frame import checked_arrays, checked_frame
+
+    index = pd.date_range("2024-01-01", periods=3, freq="h", tz="UTC")
+    mixed = pd.DataFrame({"long_entry": [np.nan, 1.0, 0.0], "short_entry": [None, False, True],
+                          "exit": pd.array([pd.NA, False, False]), "size": [1, 1, 1], "sl_pct": ["0.1", 0.2, 0.3],
+                          "tp_pct": np.full(3, np.nan)}, index=index)
+    for out in (pd.DataFrame(_arrays(), index=index), mixed):
+        frame = checked_frame(out, index, "W", last_rows)
+        arrays = checked_arrays(out, index, "W", last_rows)
+        assert list(arrays) == list(SIGNAL_COLUMNS)
+        for name in SIGNAL_COLUMNS:
+            np.testing.assert_array_equal(arrays[name], frame[name].to_numpy())
+            assert arrays[name].dtype == frame[name].dtype
+
+
+def test_arrays_of_the_last_rows_check_only_those_rows() -> None:
+    from domain.signal_frame import checked_arrays
+
+    index = pd.date_range("2024-01-01", periods=3, freq="h", tz="UTC")
+    late_bad = {**_arrays(), "size": np.array([1.5, 0.5, 0.5])}
+    assert checked_arrays(pd.DataFrame(late_bad, index=index), index, "W", 1)["size"].tolist() == [0.5]
+    with pytest.raises(InvalidSignal, match=r"'size' must be in.*02:00:00"):
+        checked_arrays(pd.DataFrame({**_arrays(), "size": np.array([0.5, 0.5, 1.5])}, index=index), index, "W", 1)
