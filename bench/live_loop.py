@@ -222,16 +222,17 @@ class CountingStore:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.calls: Counter[str] = Counter()
+        self.by_stream = bool(os.environ.get("BENCH_STREAMS"))
 
     def append(self, stream_id: str, events: Sequence[Any], expected_version: int | None) -> int:
         self.calls["append"] += 1
-        if os.environ.get("BENCH_STREAMS"):
+        if self.by_stream:
             self.calls["append " + stream_id.split("-")[0]] += 1
         return int(self.inner.append(stream_id, events, expected_version))
 
     def read_stream(self, stream_id: str, from_version: int = 1) -> list[Any]:
         self.calls["read_stream"] += 1
-        if os.environ.get("BENCH_STREAMS"):
+        if self.by_stream:
             self.calls["read " + stream_id.split("-")[0] + (f" from {from_version}" if from_version > 1 else "")] += 1
         return list(self.inner.read_stream(stream_id, from_version))
 
