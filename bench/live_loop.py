@@ -217,24 +217,34 @@ class TimedSandbox:
 
 
 class CountingStore:
-    """The event store, unchanged, counting its calls by method (each is a round trip on PostgreSQL)."""
+    """The event store, unchanged, counting its calls by method (each is a round trip on PostgreSQL)
+    and timing appends and stream reads (what a caller waits, lock and GIL queues included)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.calls: Counter[str] = Counter()
+        self.seconds: dict[str, list[float]] = {"append": [], "read_stream": []}
         self.by_stream = bool(os.environ.get("BENCH_STREAMS"))
 
     def append(self, stream_id: str, events: Sequence[Any], expected_version: int | None) -> int:
         self.calls["append"] += 1
         if self.by_stream:
             self.calls["append " + stream_id.split("-")[0]] += 1
-        return int(self.inner.append(stream_id, events, expected_version))
+        started = time.perf_counter()
+        try:
+            return int(self.inner.append(stream_id, events, expected_version))
+        finally:
+            self.seconds["append"].append(time.perf_counter() - started)
 
     def read_stream(self, stream_id: str, from_version: int = 1) -> list[Any]:
         self.calls["read_stream"] += 1
         if self.by_stream:
             self.calls["read " + stream_id.split("-")[0] + (f" from {from_version}" if from_version > 1 else "")] += 1
-        return list(self.inner.read_stream(stream_id, from_version))
+        started = time.perf_counter()
+        try:
+            return list(self.inner.read_stream(stream_id, from_version))
+        finally:
+            self.seconds["read_stream"].append(time.perf_counter() - started)
 
     def stream_version(self, stream_id: str) -> int:
         self.calls["stream_version"] += 1
@@ -366,6 +376,7 @@ class Result:
     signals_ms: list[float] = field(default_factory=list)
     actions: dict[str, int] = field(default_factory=dict)
     store_calls_per_bar: dict[str, float] = field(default_factory=dict)
+    store_call_ms: dict[str, list[float]] = field(default_factory=dict)
     requests_per_bar: dict[str, float] = field(default_factory=dict)
     profile: str = ""
 
@@ -407,11 +418,13 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
     previous = next(iter(candles.values())).index[lookback - 1]
     profiler = cProfile.Profile() if profile else None
     store_before: Counter[str] = Counter()
+    timed_before: dict[str, int] = {}
     requests_before: Counter[str] = Counter()
     for i, opened in enumerate(next(iter(candles.values())).index[lookback:]):
         measured = i >= warmup
         if measured and i == warmup:
             store_before = Counter(rig.store.calls)
+            timed_before = {k: len(v) for k, v in rig.store.seconds.items()}
             requests_before = rig.requests() if rig.requests is not None else Counter()
         moment = opened.to_pydatetime()
         if isinstance(rig.clock, ManualClock):
@@ -462,6 +475,7 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
         previous = opened
     bars = max(1, len(result.bar_ms))
     result.store_calls_per_bar = {k: n / bars for k, n in (rig.store.calls - store_before).most_common()}
+    result.store_call_ms = {k: [t * 1e3 for t in v[timed_before.get(k, 0):]] for k, v in rig.store.seconds.items()}
     if rig.requests is not None:
         result.requests_per_bar = {k: n / bars for k, n in (rig.requests() - requests_before).most_common()}
     if profiler is not None:
@@ -649,6 +663,9 @@ def report(results: list[Result], notes: list[str], candles: dict[str, pd.DataFr
             if calls:
                 kinds = ", ".join(f"{k} {n:.1f}" for k, n in calls.items())
                 line += f"; {sum(calls.values()):.0f} {unit} per bar ({kinds})"
+        waits = [f"{k} median {pct(v, 50):.2f}, p90 {pct(v, 90):.2f}" for k, v in result.store_call_ms.items() if v]
+        if waits:
+            line += f"; ms per event store call: {'; '.join(waits)}"
         if result.requests_per_bar:
             total = sum(result.requests_per_bar.values())
             line += (f"; at the adapter's default budget of 8 req/s (bursts of 8) one bar's requests would take "

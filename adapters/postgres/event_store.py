@@ -1,7 +1,8 @@
 """PostgreSQL event store: one `events` table, optimistic concurrency, ordered global positions.
 
 The live loop reads and appends a subaccount's stream several times per decision, so the hot
-paths talk to the driver directly: reads run in autocommit (one round trip, no BEGIN/ROLLBACK)
+paths talk to the driver directly, on connections of their own (direct_connections.py: no
+pre-ping, no pool bookkeeping): reads run in autocommit (one round trip, no BEGIN/ROLLBACK)
 and an append is one round trip, instead of seven statements compiled by SQLAlchemy each time.
 The append lock is global, so how long it is held bounds every writer: sent as one query, the
 lock, the checks and the insert run in one implicit transaction on the server and the lock is
@@ -12,15 +13,13 @@ when the insert was a second round trip).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import psycopg2
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from adapters.postgres.engine import unavailable
+from adapters.postgres.direct_connections import Held, direct_connections
 from application.ports.event_store import NO_STREAM, NewEvent, RecordedEvent, WrongExpectedVersion
 from application.ports.event_store_rules import is_retry, prepare_batch
 
@@ -61,22 +60,28 @@ def _json(value: object) -> str:
 
 class PostgresEventStore:
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self._connections = direct_connections(engine)
 
     def append(self, stream_id: str, events_: Sequence[NewEvent], expected_version: int | None) -> int:
         prepared = prepare_batch(stream_id, events_)
-        with self._cursor(prepared_append=True) as cursor:
-            try:
-                cursor.execute(_APPEND, {
-                    "lock": _APPEND_LOCK_KEY, "stream": stream_id, "expected": expected_version,
-                    "ids": [e.event_id for e in prepared], "types": [e.event_type for e in prepared],
-                    "payloads": [_json(e.payload) for e in prepared],
-                    "metadata": [_json(e.metadata) for e in prepared],
-                })
-                found, stored_pairs, inserted = cursor.fetchone()
-            except psycopg2.IntegrityError as exc:
-                # Only reachable if someone writes without the lock (another tool): same meaning.
-                raise WrongExpectedVersion(stream_id, expected_version or 0, self.stream_version(stream_id)) from exc
+        parameters = {
+            "lock": _APPEND_LOCK_KEY, "stream": stream_id, "expected": expected_version,
+            "ids": [e.event_id for e in prepared], "types": [e.event_type for e in prepared],
+            "payloads": [_json(e.payload) for e in prepared], "metadata": [_json(e.metadata) for e in prepared],
+        }
+
+        def write(cursor: Any, held: Held) -> tuple[Any, Any, Any]:
+            if _PREPARED not in held.prepared:
+                cursor.execute(_PREPARE)
+                held.prepared.add(_PREPARED)
+            cursor.execute(_APPEND, parameters)
+            return cast(tuple[Any, Any, Any], cursor.fetchone())
+
+        try:
+            found, stored_pairs, inserted = self._connections.run(write)
+        except psycopg2.IntegrityError as exc:
+            # Only reachable if someone writes without the lock (another tool): same meaning.
+            raise WrongExpectedVersion(stream_id, expected_version or 0, self.stream_version(stream_id)) from exc
         current = int(found)
         if inserted:
             return current + len(prepared)
@@ -91,52 +96,24 @@ class PostgresEventStore:
         return self._fetch(_READ_ALL, (after_position, limit))
 
     def stream_version(self, stream_id: str) -> int:
-        with self._cursor() as cursor:
-            cursor.execute(_VERSION, (stream_id,))
-            found = cursor.fetchone()[0]
-        return int(found or NO_STREAM)
+        return int(self._scalar(_VERSION, (stream_id,)) or NO_STREAM)
 
     def head_position(self) -> int:
-        with self._cursor() as cursor:
-            cursor.execute(_HEAD)
-            head = cursor.fetchone()[0]
-        return int(head or 0)
+        return int(self._scalar(_HEAD, ()) or 0)
+
+    def _scalar(self, sql: str, params: tuple[Any, ...]) -> Any:
+        def query(cursor: Any, _held: Held) -> Any:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+        return self._connections.run(query)
 
     def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[RecordedEvent]:
-        with self._cursor() as cursor:
+        def query(cursor: Any, _held: Held) -> list[Any]:
             cursor.execute(sql, params)
-            rows = cursor.fetchall()
+            return cast(list[Any], cursor.fetchall())
         return [
             RecordedEvent(global_position=position, stream_id=stream, version=version, event_id=event_id,
                           event_type=event_type, payload=payload, metadata=metadata, recorded_at=recorded_at)
-            for position, stream, version, event_id, event_type, payload, metadata, recorded_at in rows
+            for position, stream, version, event_id, event_type, payload, metadata, recorded_at
+            in self._connections.run(query)
         ]
-
-    @contextmanager
-    def _cursor(self, *, prepared_append: bool = False) -> Iterator[Any]:
-        """A pooled connection in autocommit for the call (transactions are spelled out), then back
-        as the pool's other users expect it; a connection that broke is thrown away, not reused."""
-        try:
-            fairy = self._engine.raw_connection()
-        except sa.exc.OperationalError as exc:
-            raise unavailable(self._engine, exc) from None
-        driver = fairy.driver_connection
-        try:
-            driver.autocommit = True  # type: ignore[union-attr]
-            with driver.cursor() as cursor:  # type: ignore[union-attr]
-                if prepared_append and _PREPARED not in fairy.info:
-                    cursor.execute(_PREPARE)
-                    fairy.info[_PREPARED] = True
-                yield cursor
-            driver.autocommit = False  # type: ignore[union-attr]
-        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-            fairy.invalidate(exc)
-            raise unavailable(self._engine, exc) from None
-        except BaseException:
-            if driver is not None and not driver.closed:
-                driver.autocommit = False
-            else:
-                fairy.invalidate()
-            raise
-        finally:
-            fairy.close()
