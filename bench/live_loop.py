@@ -91,6 +91,7 @@ from application.ports.strategy_sandbox import StrategySandbox  # noqa: E402
 from application.subaccount_ledger import SubaccountLedger  # noqa: E402
 from domain.instruments import Instrument  # noqa: E402
 from domain.risk import RiskPolicy  # noqa: E402
+from entrypoints.quiet_heap import QuietHeap  # noqa: E402
 
 OHLCV = ROOT.parent / "shared" / "data" / "ohlcv"
 TIMEFRAME = "1h"
@@ -388,8 +389,9 @@ def load(symbols: Sequence[str], bars: int) -> dict[str, pd.DataFrame]:
 
 
 def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame], lookback: int, warmup: int,
-             feed: MemoryLiveCandles, profile: bool, parallel: int) -> Result:
-    """Drives the bars after the first `lookback` (history) through the live loop as replay.py does."""
+             feed: MemoryLiveCandles, profile: bool, parallel: int, heap: QuietHeap | None) -> Result:
+    """Drives the bars after the first `lookback` (history) through the live loop as replay.py does;
+    `heap` settles as LiveRunner does, before the first bar and after each (outside the timings)."""
     acks = Acks()
     timed = TimedExchange(rig.exchange, acks)
     timed_sandbox = TimedSandbox(sandbox)
@@ -420,6 +422,8 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
     store_before: Counter[str] = Counter()
     timed_before: dict[str, int] = {}
     requests_before: Counter[str] = Counter()
+    if heap is not None:
+        heap.settle()
     for i, opened in enumerate(next(iter(candles.values())).index[lookback:]):
         measured = i >= warmup
         if measured and i == warmup:
@@ -472,6 +476,8 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
             rig.show(symbol, moment, float(bar["open"]), float(bar["high"]), float(bar["low"]), float(bar["close"]))
         if isinstance(rig.clock, ManualClock):
             rig.clock.advance(moment + PERIOD - timedelta(seconds=1) - rig.clock.now())
+        if heap is not None:
+            heap.settle()
         previous = opened
     bars = max(1, len(result.bar_ms))
     result.store_calls_per_bar = {k: n / bars for k, n in (rig.store.calls - store_before).most_common()}
@@ -509,7 +515,8 @@ def run_venue(build: Callable[[MemoryLiveCandles, ManualClock], Rig], sandbox: S
     feed = MemoryLiveCandles(clock=clock)
     rig = build(feed, clock)
     try:
-        return run_loop(rig, sandbox, candles, args.lookback, args.warmup, feed, profile, parallel)
+        return run_loop(rig, sandbox, candles, args.lookback, args.warmup, feed, profile, parallel,
+                        QuietHeap() if args.gc == "quiet" else None)
     finally:
         rig.exchange.close()
 
@@ -535,6 +542,9 @@ def main() -> None:
                         help="the Hyperliquid adapter's request budget (its default is 8 req/s)")
     parser.add_argument("--skip", default="", help="comma-separated venues to leave out: memory, postgres, hl")
     parser.add_argument("--profile", action="store_true", help="print the top of cProfile per venue")
+    parser.add_argument("--gc", choices=("quiet", "default"), default="quiet",
+                        help="quiet: the heap settled between bars as LiveRunner does (entrypoints/quiet_heap.py); "
+                             "default: Python's collector left alone")
     parser.add_argument("--parallel", default="1,10",
                         help="comma-separated LiveTrader.parallel values, each venue run once per value")
     parser.add_argument("--hl-rtt-ms", default="0,20",

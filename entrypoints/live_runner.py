@@ -35,6 +35,7 @@ from domain.candles import timeframe_delta
 from domain.errors import DomainError
 from entrypoints.job_timings import JobTimings
 from entrypoints.logging_setup import scrub
+from entrypoints.quiet_heap import QuietHeap
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,8 @@ class LiveRunner:
                  check_minutes: float, catch_up: Callable[[], object], rotation_hours: float | None = None,
                  timings: JobTimings | None = None, notify: Callable[[], object] | None = None,
                  notify_seconds: float = 5.0, jobs: Sequence[ScheduledJob] = (),
-                 record_run: RunRecorder | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-                 ) -> None:
+                 record_run: RunRecorder | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 heap: QuietHeap | None = None) -> None:
         unknown = sorted(set(timeframes) - set(CRON))
         if unknown:
             raise ValueError(f"no candle-close schedule for timeframes {unknown}; known: {sorted(CRON)}")
@@ -126,6 +127,7 @@ class LiveRunner:
         self.iterations = 0
         self.timings = timings or JobTimings()
         self._scheduler: BackgroundScheduler | None = None
+        self.heap = heap or QuietHeap()
 
     @property
     def running(self) -> bool:
@@ -152,11 +154,15 @@ class LiveRunner:
         drives its jobs one by one instead (entrypoints/simulated_schedule.py)."""
         self._session.start()
         self._catch_up()
+        self.heap.settle()  # what wiring and reconciling left behind, before the first decision
         try:
             yield self._build()
         finally:
-            self._session.stop()
-            self._catch_up()
+            try:
+                self._session.stop()
+                self._catch_up()
+            finally:
+                self.heap.release()
 
     def next_runs(self) -> dict[str, datetime | None]:
         """Each scheduled job's next run (None: paused); empty before the scheduler starts."""
@@ -226,13 +232,14 @@ class LiveRunner:
                 "job": job_id, "outcome": outcome, "error": scrub(f"{type(exc).__name__}: {exc}")})
 
     def _close(self, timeframe: str) -> None:
-        decisions = self._session.on_candle_close(timeframe)
-        self.iterations += 1
-        self._session.check()
-        self._catch_up()
-        acted = [d for d in decisions if d.action not in ("none", "held")]
-        log.info("candle close", extra={"timeframe": timeframe, "decisions": len(decisions),
-                                        "actions": [f"{d.strategy_id}:{d.symbol}:{d.action}" for d in acted]})
+        with self.heap.iteration():
+            decisions = self._session.on_candle_close(timeframe)
+            self.iterations += 1
+            self._session.check()
+            self._catch_up()
+            acted = [d for d in decisions if d.action not in ("none", "held")]
+            log.info("candle close", extra={"timeframe": timeframe, "decisions": len(decisions),
+                                            "actions": [f"{d.strategy_id}:{d.symbol}:{d.action}" for d in acted]})
 
     def _check(self) -> None:
         stopped = self._session.check()
