@@ -281,6 +281,14 @@ def test_without_notifications_the_live_loop_schedules_no_such_job() -> None:
     stop_loop = threading.Event()
     runner = LiveRunner(QuietSession(), ["1h"], grace_seconds=5, check_minutes=15,  # type: ignore[arg-type]
                         catch_up=lambda: None)
-    threading.Timer(0.3, stop_loop.set).start()
+
+    def stop_once_scheduled() -> None:  # the start settles the heap first: not a fixed delay
+        for _ in range(1000):
+            if runner.next_runs():
+                break
+            threading.Event().wait(0.01)
+        stop_loop.set()
+
+    threading.Thread(target=stop_once_scheduled).start()
     jobs = run_briefly(runner, stop_loop)
     assert jobs and "notifications" not in jobs
