@@ -12,6 +12,7 @@ event ids (a batch already stored is answered, not written again).
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -51,6 +52,7 @@ class DirectConnections:
         self._idle: list[Held] = []
         self._slots = threading.BoundedSemaphore(MAX_OPEN)
         self._generation = 0
+        self._pid = os.getpid()
         sa.event.listen(engine, "engine_disposed", self._on_disposed)
 
     def run(self, work: Callable[[Any, Held], T]) -> T:
@@ -78,8 +80,10 @@ class DirectConnections:
         with self._lock:
             idle, self._idle = self._idle, []
             self._generation += 1
-        for held in idle:
-            _close(held)
+            inherited = os.getpid() != self._pid
+        if not inherited:  # a forked child leaves its parent's sessions open
+            for held in idle:
+                _close(held)
 
     def idle_count(self) -> int:
         with self._lock:
@@ -103,6 +107,11 @@ class DirectConnections:
 
     def _take(self) -> tuple[Held, bool]:
         with self._lock:
+            if os.getpid() != self._pid:
+                # A forked child: the idle connections' sockets are the parent's. Left alone, not
+                # closed (closing would end the parent's sessions); this process opens its own.
+                self._pid, self._idle = os.getpid(), []
+                self._generation += 1
             if self._idle:
                 return self._idle.pop(), True
         return self._open(), False
@@ -128,7 +137,7 @@ class DirectConnections:
 
     def _give_back(self, held: Held) -> None:
         with self._lock:
-            if held.generation == self._generation and not held.connection.closed:
+            if held.generation == self._generation and not held.connection.closed and os.getpid() == self._pid:
                 self._idle.append(held)
                 return
         _close(held)

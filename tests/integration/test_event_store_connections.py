@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import uuid
@@ -130,3 +131,23 @@ def socketless_port() -> Iterator[int]:
     with socket.socket() as bound:
         bound.bind(("127.0.0.1", 0))
         yield int(bound.getsockname()[1])
+
+
+def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_alone(
+        tagged_engine: Engine, clean_pg: Engine) -> None:
+    store = PostgresEventStore(tagged_engine)
+    store.append("s-1", [_event(1)], 0)
+    parents = _store_backends(clean_pg)
+    assert len(parents) == 1
+    pid = os.fork()
+    if pid == 0:  # the child: read on a connection of its own, then drop what it inherited
+        code = 1
+        try:
+            code = 0 if [e.payload for e in store.read_stream("s-1")] == [{"n": 1}] else 3
+            tagged_engine.dispose()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert _store_backends(clean_pg) == parents, "the child neither used nor closed the parent's session"
+    assert store.append("s-1", [_event(2)], 1) == 2, "the parent's connection still works"
