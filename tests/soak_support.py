@@ -30,6 +30,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from adapters.memory.clock import ManualClock
+from adapters.postgres.direct_connections import every_shared
 from adapters.postgres.engine import normalise_url
 from application.replay_bars import ReplayedBars
 from application.scheduler_runs import JobRunLog
@@ -71,6 +72,10 @@ class Sample:
     db_connections: int
     threads: int
     rss: int
+    store_connections: int = 0
+    """Of db_connections, the event store's own (adapters/postgres/direct_connections.py)."""
+    store_peak: int = 0
+    """The most event-store calls that held a connection at once so far: the store keeps no more open."""
 
 
 @dataclass(frozen=True)
@@ -152,11 +157,23 @@ class Probe:
         with self._engine.connect() as conn:
             count = conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                                          "AND pid <> pg_backend_pid()")).scalar_one()
+        pools = [p for p in every_shared() if p.database == self._engine.url.database]
         return Sample(at, self._process.num_fds(), int(count), threading.active_count(),
-                      self._process.memory_info().rss)
+                      self._process.memory_info().rss, sum(p.open_count() for p in pools),
+                      sum(p.peak_in_use for p in pools))
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def connections_stay_flat(report: SoakReport) -> bool:
+    """The event store keeps as many connections as its calls ever held at once (parallel decisions
+    reach that peak whenever they happen to overlap, at any hour): more would be a leak. The others
+    (the engine's pool) grow by one at most from the first sample to the last."""
+    if any(s.store_connections > s.store_peak for s in report.samples):
+        return False
+    first, last = report.day1, report.last
+    return last.db_connections - last.store_connections <= first.db_connections - first.store_connections + 1
 
 
 @contextmanager

@@ -41,6 +41,7 @@ class Held:
     connection: Any
     generation: int
     prepared: set[str] = field(default_factory=set)
+    discarded: bool = False
 
 
 class DirectConnections:
@@ -48,11 +49,16 @@ class DirectConnections:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = weakref.ref(engine)
+        self.database = engine.url.database
         self._lock = threading.Lock()
         self._idle: list[Held] = []
         self._slots = threading.BoundedSemaphore(MAX_OPEN)
         self._generation = 0
         self._pid = os.getpid()
+        self._opened = 0
+        self._in_use = 0
+        self.peak_in_use = 0
+        """The most calls that held a connection at once: more are never kept open."""
         sa.event.listen(engine, "engine_disposed", self._on_disposed)
 
     def run(self, work: Callable[[Any, Held], T]) -> T:
@@ -60,6 +66,9 @@ class DirectConnections:
         if not self._slots.acquire(timeout=WAIT_S):
             raise EventStoreUnavailable(
                 f"all {MAX_OPEN} event-store connections stayed busy for {WAIT_S:.0f} s")
+        with self._lock:
+            self._in_use += 1
+            self.peak_in_use = max(self.peak_in_use, self._in_use)
         try:
             held, reused = self._take()
             try:
@@ -73,6 +82,8 @@ class DirectConnections:
             except _BROKEN as exc:
                 raise self._unavailable(exc) from None
         finally:
+            with self._lock:
+                self._in_use -= 1
             self._slots.release()
 
     def close(self) -> None:
@@ -83,24 +94,29 @@ class DirectConnections:
             inherited = os.getpid() != self._pid
         if not inherited:  # a forked child leaves its parent's sessions open
             for held in idle:
-                _close(held)
+                self._discard(held)
 
     def idle_count(self) -> int:
         with self._lock:
             return len(self._idle)
+
+    def open_count(self) -> int:
+        """Connections this process opened here and has not closed, idle or in use."""
+        with self._lock:
+            return self._opened
 
     def _attempt(self, held: Held, work: Callable[[Any, Held], T]) -> T:
         try:
             with held.connection.cursor() as cursor:
                 result = work(cursor, held)
         except _BROKEN:
-            _close(held)
+            self._discard(held)
             raise
         except Exception:
             self._give_back(held)  # autocommit: no transaction is left open by a failed statement
             raise
         except BaseException:
-            _close(held)  # interrupted mid-call: the session's state is unknown
+            self._discard(held)  # interrupted mid-call: the session's state is unknown
             raise
         self._give_back(held)
         return result
@@ -110,7 +126,7 @@ class DirectConnections:
             if os.getpid() != self._pid:
                 # A forked child: the idle connections' sockets are the parent's. Left alone, not
                 # closed (closing would end the parent's sessions); this process opens its own.
-                self._pid, self._idle = os.getpid(), []
+                self._pid, self._idle, self._opened = os.getpid(), [], 0
                 self._generation += 1
             if self._idle:
                 return self._idle.pop(), True
@@ -133,6 +149,8 @@ class DirectConnections:
         except _BROKEN as exc:
             connection.close()  # type: ignore[union-attr]
             raise unavailable(engine, exc) from None
+        with self._lock:
+            self._opened += 1
         return Held(connection, generation)
 
     def _give_back(self, held: Held) -> None:
@@ -140,7 +158,17 @@ class DirectConnections:
             if held.generation == self._generation and not held.connection.closed and os.getpid() == self._pid:
                 self._idle.append(held)
                 return
-        _close(held)
+        self._discard(held)
+
+    def _discard(self, held: Held) -> None:
+        with self._lock:
+            if held.discarded:
+                return
+            held.discarded = True
+            if os.getpid() == self._pid:
+                self._opened -= 1
+        if not held.connection.closed:
+            held.connection.close()
 
     def _unavailable(self, exc: BaseException) -> EventStoreUnavailable:
         engine = self._engine()
@@ -150,11 +178,6 @@ class DirectConnections:
 
     def _on_disposed(self, _engine: Engine) -> None:
         self.close()
-
-
-def _close(held: Held) -> None:
-    if not held.connection.closed:
-        held.connection.close()
 
 
 _SHARED: weakref.WeakKeyDictionary[Engine, DirectConnections] = weakref.WeakKeyDictionary()
@@ -168,3 +191,9 @@ def direct_connections(engine: Engine) -> DirectConnections:
         if found is None:
             found = _SHARED[engine] = DirectConnections(engine)
         return found
+
+
+def every_shared() -> list[DirectConnections]:
+    """The sets of the engines alive in this process (a soak test counts their connections)."""
+    with _SHARED_LOCK:
+        return list(_SHARED.values())

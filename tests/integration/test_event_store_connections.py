@@ -61,6 +61,8 @@ def test_a_terminated_connection_is_replaced_and_the_call_made_once(tagged_engin
     assert store.append("s-1", [first], None) == 2, "a resent batch after a reconnect is answered, not written"
     assert [e.payload["n"] for e in store.read_stream("s-1")] == [1, 2]
     assert store.stream_version("s-1") == 2 and store.head_position() == 2
+    connections = direct.direct_connections(tagged_engine)
+    assert connections.open_count() == 1 == connections.peak_in_use, "each broken one was closed and counted out"
 
 
 def test_an_unreachable_server_is_one_clear_error_without_the_password() -> None:
@@ -81,9 +83,10 @@ def test_dispose_closes_the_idle_connections(tagged_engine: Engine, clean_pg: En
     other = PostgresEventStore(tagged_engine)
     store.append("s-1", [_event(1)], 0)
     assert other.read_stream("s-1")
-    assert direct.direct_connections(tagged_engine).idle_count() == 1, "stores on one engine share connections"
+    connections = direct.direct_connections(tagged_engine)
+    assert connections.idle_count() == 1 == connections.open_count(), "stores on one engine share connections"
     tagged_engine.dispose()
-    assert direct.direct_connections(tagged_engine).idle_count() == 0
+    assert connections.idle_count() == 0 == connections.open_count()
     assert _store_backends(clean_pg) == []
     assert store.stream_version("s-1") == 1, "the engine can still be used after dispose, as SQLAlchemy's can"
 
