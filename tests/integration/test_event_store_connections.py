@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -146,11 +148,26 @@ def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_alone(
     if pid == 0:  # the child: read on a connection of its own, then drop what it inherited
         code = 1
         try:
+            signal.alarm(15)  # never outlives the test, whatever lock it inherited held
             code = 0 if [e.payload for e in store.read_stream("s-1")] == [{"n": 1}] else 3
             tagged_engine.dispose()
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
+    status = _wait_bounded(pid, 20.0)
+    assert status is not None, "the forked child hung (killed after 20 s)"
     assert os.waitstatus_to_exitcode(status) == 0
     assert _store_backends(clean_pg) == parents, "the child neither used nor closed the parent's session"
     assert store.append("s-1", [_event(2)], 1) == 2, "the parent's connection still works"
+
+
+def _wait_bounded(pid: int, seconds: float) -> int | None:
+    """The child's wait status, or None after killing it when it did not exit in time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return None
