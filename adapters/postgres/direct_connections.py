@@ -133,9 +133,7 @@ class DirectConnections:
         return self._open(), False
 
     def _open(self) -> Held:
-        engine = self._engine()
-        if engine is None:
-            raise EventStoreUnavailable("the event store's database engine was closed")
+        engine = self._live_engine()
         with self._lock:
             generation = self._generation
         try:
@@ -171,10 +169,16 @@ class DirectConnections:
             held.connection.close()
 
     def _unavailable(self, exc: BaseException) -> EventStoreUnavailable:
+        try:
+            return unavailable(self._live_engine(), exc)
+        except EventStoreUnavailable as closed:
+            return closed
+
+    def _live_engine(self) -> Engine:
         engine = self._engine()
         if engine is None:
-            return EventStoreUnavailable("the event store's database engine was closed")
-        return unavailable(engine, exc)
+            raise EventStoreUnavailable("the event store's database engine was closed")
+        return engine
 
     def _on_disposed(self, _engine: Engine) -> None:
         self.close()
