@@ -44,10 +44,13 @@ browser:
 # Two pytest workers (pytest-xdist): much of the suite waits on servers, subprocesses and Postgres,
 # so two overlap well even on a 2-core machine; each worker has its own test database. Whole files
 # go to one worker (loadfile), so a module's expensive fixture (a soak run, a corpus) is built once.
+# A worker that dies is not replaced (--max-worker-restart=0): xdist's loadfile scheduler can hang
+# after a replacement (pytest-xdist #1378), and a crash fails the run either way; tests/conftest.py
+# prints how the worker died. pytest-timeout (pyproject.toml) fails a test that hangs.
 TEST_WORKERS ?= 2
 
 unit: $(STAMP) browser
-	SIXBTC_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25
+	SIXBTC_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --max-worker-restart=0 --durations=25
 
 test: lint contracts typecheck unit
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +13,7 @@ from sqlalchemy.engine import URL, Engine
 from adapters.postgres.engine import create_engine
 from adapters.postgres.migrate import upgrade_to_head
 from tests.postgres_server import fresh_database, server_url
+from tests.worker_crash_report import crash_report
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -65,3 +68,10 @@ def root_logging_as_it_was() -> Iterator[None]:
             root.removeHandler(handler)
             handler.close()
     root.setLevel(level)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object | None) -> None:
+    """In the controller, when an xdist worker dies: say how, so a CI log is enough to find why."""
+    if error is not None:
+        sys.stderr.write(crash_report(node, error))
