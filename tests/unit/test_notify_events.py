@@ -242,14 +242,18 @@ class QuietSession:
         return None
 
 
-def run_briefly(runner: LiveRunner, stop_loop: threading.Event) -> set[str]:
-    """Run the loop until `stop_loop` is set (or 10 s), and return the job ids it scheduled."""
+def run_briefly(runner: LiveRunner, stop_loop: threading.Event, stop_once_scheduled: bool = False) -> set[str]:
+    """Run the loop until `stop_loop` is set (or 10 s), and return the job ids it scheduled.
+    `stop_once_scheduled`: stop as soon as the jobs are seen (the start settles the heap first, so
+    not after a fixed delay); they are read before the stop, which empties them."""
     jobs: set[str] = set()
 
     def watch() -> None:
-        while not runner.next_runs() and not stop_loop.is_set():
+        while not (seen := runner.next_runs()) and not stop_loop.is_set():
             threading.Event().wait(0.01)
-        jobs.update(runner.next_runs())
+        jobs.update(seen)
+        if stop_once_scheduled:
+            stop_loop.set()
 
     watcher = threading.Thread(target=watch)
     watcher.start()
@@ -282,13 +286,5 @@ def test_without_notifications_the_live_loop_schedules_no_such_job() -> None:
     runner = LiveRunner(QuietSession(), ["1h"], grace_seconds=5, check_minutes=15,  # type: ignore[arg-type]
                         catch_up=lambda: None)
 
-    def stop_once_scheduled() -> None:  # the start settles the heap first: not a fixed delay
-        for _ in range(1000):
-            if runner.next_runs():
-                break
-            threading.Event().wait(0.01)
-        stop_loop.set()
-
-    threading.Thread(target=stop_once_scheduled).start()
-    jobs = run_briefly(runner, stop_loop)
+    jobs = run_briefly(runner, stop_loop, stop_once_scheduled=True)
     assert jobs and "notifications" not in jobs
