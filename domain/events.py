@@ -10,20 +10,16 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
 from domain.errors import DomainError
+from domain.event_ids import new_event_id
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def new_event_id() -> str:
-    return str(uuid.uuid4())
 
 
 _ENVELOPE = ("event_id", "occurred_at", "aggregate_id")
