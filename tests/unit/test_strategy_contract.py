@@ -285,6 +285,8 @@ def test_columns_from_a_worker_are_checked_as_a_frame_would_be() -> None:
     index = pd.date_range("2024-01-01", periods=3, freq="h", tz="UTC")
     got = checked_columns(_arrays(), index, "W")
     pd.testing.assert_frame_equal(got, checked_frame(pd.DataFrame(_arrays(), index=index), index, "W"))
+    pd.testing.assert_frame_equal(got, pd.DataFrame(_arrays(), index=index), check_column_type=True)
+    assert got.iloc[-1]["long_entry"] is np.True_ and list(got.dtypes) == [np.dtype(bool)] * 3 + [np.dtype(float)] * 3
     bad = {**_arrays(), "size": np.array([0.5, 0.5, 1.5])}
     with pytest.raises(InvalidSignal, match="'size' must be in"):
         checked_columns(bad, index, "W")
