@@ -50,7 +50,7 @@ from domain.classification.errors import InvalidClassificationInput
 from domain.classification.portfolio import Candidate, Decision, build_portfolio
 from domain.classification.regimes import Regime, RegimeWindows, current_regime
 from domain.errors import DomainError
-from domain.events import new_event_id
+from domain.event_ids import new_event_id
 from domain.lifecycle import Strategy, StrategyStatus
 from domain.research_events import CandidateEvaluated, PipelineEvent, StrategiesReranked
 
