@@ -145,9 +145,48 @@ class PaperSubaccount:
         return self.trigger_orders([request])[0]
 
     def market_orders(self, requests: Sequence[MarketOrderRequest]) -> list[OrderAck | OrderRejected]:
-        """One after another, each as market_order, at the prices of one moment."""
-        with self._lock, self._market.pinned():
+        """Each decided as market_order decides it, at the prices of one moment and on the ledger as
+        the orders before it left it, all in one append (a reversal's close and entry: one write of
+        the ledger, as Hyperliquid takes them in one action). A refusal is kept as the value and the
+        next order decided all the same; another error writes the orders before it, then is raised."""
+        if len(requests) < 2:
             return market_orders_in_turn(self.market_order, requests)
+        with self._lock, self._market.pinned():
+            refused: dict[str, OrderRejected] = {}
+            failed: list[ExchangeError] = []
+
+            def decide() -> Sequence[PaperEvent]:
+                refused.clear()
+                failed.clear()
+                decided: list[PaperEvent] = []
+                try:
+                    for request in requests:
+                        if request.client_order_id in self._ledger.orders:
+                            continue  # known (sent before, or twice in this batch): that order
+                        try:
+                            events = market_events(self._ledger, self._market, self._terms, request,
+                                                   self._clock.now())
+                        except OrderRejected as exc:
+                            refused[request.client_order_id] = exc
+                            continue
+                        except ExchangeError as exc:
+                            if not decided:
+                                raise
+                            failed.append(exc)
+                            break
+                        for event in events:
+                            self._ledger.apply(event)  # the next order is decided on what this one did
+                        decided += events
+                except BaseException:
+                    if decided:
+                        self._forget_ledger()
+                    raise
+                return decided
+
+            self._write(decide, requests[0].client_order_id, applied=True)
+            if failed:
+                raise failed[0]
+            return [refused.get(r.client_order_id) or self._ledger.orders[r.client_order_id].ack() for r in requests]
 
     def trigger_orders(self, requests: Sequence[TriggerOrderRequest]) -> list[OrderAck]:
         """Each as trigger_order decides it, all in one append (one write of the ledger, as
@@ -243,13 +282,14 @@ class PaperSubaccount:
                 return
         raise ExchangeError(f"{self._stream}: triggers still firing after {MAX_TRIGGER_EVENTS_PER_CALL} events")
 
-    def _write(self, decide: Decision, cloid: str | None = None) -> Sequence[PaperEvent]:
+    def _write(self, decide: Decision, cloid: str | None = None, *, applied: bool = False) -> Sequence[PaperEvent]:
         """A trading call: the due triggers, then `decide`, on the ledger as last folded in, no read first.
 
         The appends carry the version decided on, so a write by anyone else since makes one lose
         the race, and the whole call is made again on the caught-up ledger. Only an answer that
         writes nothing (a refusal, an order already known, nothing to cancel) is checked against
         the stream, with one read: it must not stand on a ledger someone else has moved on from.
+        `applied`: `decide` folded its events in already (see `_append`).
         """
         self._check_open()
         stale = not self._ledger.opened
@@ -267,7 +307,7 @@ class PaperSubaccount:
                 if self._moved_on():
                     continue
                 return []
-            written = self._append(events, cloid, attempt)
+            written = self._append(events, cloid, attempt, applied=applied)
             if written is not None:
                 return written
             stale = True
@@ -291,29 +331,41 @@ class PaperSubaccount:
                 return written
         raise ExchangeUnavailable(f"{self._stream}: lost {MAX_ATTEMPTS} races for the paper ledger in a row")
 
-    def _append(self, decided: Sequence[PaperEvent], cloid: str | None, attempt: int) -> Sequence[PaperEvent] | None:
+    def _append(self, decided: Sequence[PaperEvent], cloid: str | None, attempt: int, *,
+                applied: bool = False) -> Sequence[PaperEvent] | None:
         """The events written (and folded in), or None when another writer got there first.
 
         The first write of an untouched subaccount carries its PaperAccountOpened in front.
+        `applied`: `decided` is folded in already; when it is not written, the ledger is forgotten
+        and read again whole (a rare path: a lost race or a store that did not answer).
         """
         opening = self._ledger.unrecorded_opening
         events = [opening, *decided] if opening is not None else list(decided)
+        expected = self._ledger.version - (len(decided) if applied else 0)
         try:
-            version = self._store.append(self._stream, [encode(e) for e in events], self._ledger.version)
+            version = self._store.append(self._stream, [encode(e) for e in events], expected)
         except WrongExpectedVersion as exc:
+            if applied:
+                self._forget_ledger()
             log.info("paper ledger race, deciding again", extra={"stream": self._stream, "attempt": attempt,
                                                                 "found": exc.actual})
             time.sleep(random.uniform(0, min(MAX_RETRY_PAUSE_S, RETRY_PAUSE_S * 2 ** attempt)))
             return None
         except EventStoreUnavailable as exc:
+            if applied:
+                self._forget_ledger()
             if cloid is not None:
                 raise OrderStateUnknown(cloid, f"the paper ledger could not be written: {exc}") from exc
             raise ExchangeUnavailable(f"{self._stream}: the paper ledger could not be written: {exc}") from exc
-        for event in events:
+        for event in ((opening,) if opening is not None else ()) if applied else events:
             self._ledger.apply(event)
         if version != self._ledger.version:
             raise CorruptStream(f"{self._stream}: store at version {version}, ledger at {self._ledger.version}")
         return events
+
+    def _forget_ledger(self) -> None:
+        """Drop what was folded in: the next call reads the whole stream again."""
+        self._ledger = PaperLedger(self._number)
 
     def _moved_on(self) -> bool:
         """Catch up; whether anything was written since the ledger was last folded in."""
