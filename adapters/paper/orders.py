@@ -8,7 +8,7 @@ when another writer got to the stream first.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -125,6 +125,33 @@ def market_order(ledger: PaperLedger, market: PaperMarket, terms: PaperTerms, re
         requested_size=requested if requested != size else None,
     )
     return [fill, *close_out(ledger, symbol, position, signed(side, size), now, exclude=cloid)]
+
+
+def market_orders_in_turn(ledger: PaperLedger, market: PaperMarket, terms: PaperTerms,
+                          requests: Sequence[MarketOrderRequest], now: datetime,
+                          refused: dict[str, OrderRejected]) -> tuple[list[PaperEvent], ExchangeError | None]:
+    """The events of `requests`, each order decided on `ledger` with the ones before it folded in
+    (the caller forgets the ledger when they are not written). An order id on the ledger already is
+    that order: skipped. A refusal goes into `refused` and the next order is decided all the same;
+    another error ends the batch: raised when no order was decided yet (nothing folded in), else
+    returned with the events of the orders before it."""
+    decided: list[PaperEvent] = []
+    for request in requests:
+        if request.client_order_id in ledger.orders:
+            continue
+        try:
+            events = market_order(ledger, market, terms, request, now)
+        except OrderRejected as exc:
+            refused[request.client_order_id] = exc
+            continue
+        except ExchangeError as exc:
+            if not decided:
+                raise
+            return decided, exc
+        decided += events
+        for event in events:
+            ledger.apply(event)
+    return decided, None
 
 
 def _check_margin(ledger: PaperLedger, market: PaperMarket, terms: PaperTerms, request: MarketOrderRequest,

@@ -29,6 +29,7 @@ from adapters.paper.market import PaperMarket
 from adapters.paper.orders import PaperTerms, account_state, held, leverage_of
 from adapters.paper.orders import cancel as cancel_events
 from adapters.paper.orders import market_order as market_events
+from adapters.paper.orders import market_orders_in_turn as market_events_in_turn
 from adapters.paper.orders import set_leverage as leverage_events
 from adapters.paper.orders import trigger_order as trigger_events
 from adapters.paper.triggers import TriggerWatch
@@ -158,29 +159,19 @@ class PaperSubaccount:
             def decide() -> Sequence[PaperEvent]:
                 refused.clear()
                 failed.clear()
-                decided: list[PaperEvent] = []
+                before = self._ledger.version
                 try:
-                    for request in requests:
-                        if request.client_order_id in self._ledger.orders:
-                            continue  # known (sent before, or twice in this batch): that order
-                        try:
-                            events = market_events(self._ledger, self._market, self._terms, request,
-                                                   self._clock.now())
-                        except OrderRejected as exc:
-                            refused[request.client_order_id] = exc
-                            continue
-                        except ExchangeError as exc:
-                            if not decided:
-                                raise
-                            failed.append(exc)
-                            break
-                        for event in events:
-                            self._ledger.apply(event)  # the next order is decided on what this one did
-                        decided += events
-                except BaseException:
-                    if decided:
+                    decided, failure = market_events_in_turn(self._ledger, self._market, self._terms, requests,
+                                                             self._clock.now(), refused)
+                except ExchangeError:
+                    if self._ledger.version != before:
                         self._forget_ledger()
                     raise
+                except BaseException:
+                    self._forget_ledger()  # whatever it folded in is not written
+                    raise
+                if failure is not None:
+                    failed.append(failure)
                 return decided
 
             self._write(decide, requests[0].client_order_id, applied=True)
