@@ -8,6 +8,7 @@ and stops on entry rows), so a strategy may leave anything in the other rows.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -21,7 +22,6 @@ from domain.signal import Direction, Signal
 FLAG_COLUMNS: tuple[str, ...] = ("long_entry", "short_entry", "exit")
 VALUE_COLUMNS: tuple[str, ...] = ("size", "sl_pct", "tp_pct")
 SIGNAL_COLUMNS: tuple[str, ...] = (*FLAG_COLUMNS, *VALUE_COLUMNS)
-_COLUMN_INDEX = pd.Index(SIGNAL_COLUMNS)
 
 
 class LiveStrategy(Protocol):
@@ -79,8 +79,17 @@ def _signal_frame(columns: Mapping[str, np.ndarray], index: pd.Index) -> pd.Data
     """The frame of arrays already checked (one per column, one value per row of `index`), built
     without a second check and on one shared column index. The live loop builds one per strategy
     and bar, and DataFrame(dict) cost seven times as much, most of it making the column labels."""
-    return pd.DataFrame._from_arrays([columns[c] for c in SIGNAL_COLUMNS], columns=_COLUMN_INDEX, index=index,
+    return pd.DataFrame._from_arrays([columns[c] for c in SIGNAL_COLUMNS], columns=_column_index(), index=index,
                                      verify_integrity=False)
+
+
+@functools.cache
+def _column_index() -> pd.Index:
+    """Made on first use, not on import: a sandbox worker imports this module before it confines
+    itself, and string labels load pyarrow, whose allocator then holds address space that the
+    worker's memory limit counts (a strategy's read_csv then ran out of memory instead of being
+    refused the network)."""
+    return pd.Index(SIGNAL_COLUMNS)
 
 
 def check_last_rows(last_rows: int | None) -> None:
