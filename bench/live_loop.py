@@ -26,8 +26,11 @@ database dropped afterwards; skipped when neither answers), (c) the real Hyperli
 from a process of its own (tests/fakes/hyperliquid_process.py; `--hl-in-process` for a thread of
 this one), once per `--hl-rtt-ms` value (default 0 and 20: every request answered that much later,
 a venue farther away), at the request budget `--hl-rps` (default 1000/s as the contract harness;
-the adapter's own default is 8/s); its mid follows the real candles. The subaccount books (the
-ledger) live on the venue's event store, on the in-memory one for Hyperliquid. No network.
+the adapter's own default is 8/s); its mid follows the real candles, and its clock and the trader's
+move on an hour per bar (the fake stamps fills on wall time: unpaced, every fill of the run would
+fall within the few minutes of clock skew the fills reads allow, and each read would carry them
+all). The subaccount books (the ledger) live on the venue's event store, on the in-memory one for
+Hyperliquid. No network.
 Counted too: event store calls and HTTP requests per bar; CPU per bar of this process, of the fake
 venue's process and of the sandbox workers (psutil, 10 ms resolution); `--profile` prints cProfile's top
 (BENCH_SORT=tottime, BENCH_TOP=60 change the order and length; BENCH_DUMP=FILE saves the raw stats).
@@ -270,6 +273,9 @@ class Rig:
     """HTTP requests the fake Hyperliquid has served so far, by kind."""
     venue_cpu: Callable[[], float] | None = None
     """CPU seconds of the fake Hyperliquid's process so far (None: the venue runs in this process)."""
+    pace: Callable[[timedelta], None] | None = None
+    """Moves this rig's clocks (the trader's and the venue's) a bar on, for a clock that is not a
+    ManualClock (the fake Hyperliquid stamps fills on wall time)."""
 
 
 def paper_rig(name: str, store: Any, clock: ManualClock, feed: MemoryLiveCandles) -> Rig:
@@ -309,10 +315,30 @@ def hyperliquid_rig(rps: float, first_prices: Mapping[str, float], separate: boo
         def requests() -> Counter[str]:
             return Counter(fake.requests())
 
+        clock = PacedClock(SystemClock())
+
+        def pace(by: timedelta) -> None:  # the venue's fill times move with the bars, as live
+            clock.advance(by)
+            fake.advance_clock(by.total_seconds())
+
         where = "its own process" if separate else "this process"
         yield Rig(f"Hyperliquid SDK adapter, fake in {where}, {rtt_ms:g} ms round trip", venue,
-                  CountingStore(InMemoryEventStore()), SystemClock(), show, requests,
-                  fake.cpu_seconds if separate else None)  # run_venue closes the adapter
+                  CountingStore(InMemoryEventStore()), clock, show, requests,
+                  fake.cpu_seconds if separate else None, pace)  # run_venue closes the adapter
+
+
+class PacedClock:
+    """The wall clock plus an offset moved a bar at a time (see Rig.pace)."""
+
+    def __init__(self, wall: Any) -> None:
+        self._wall = wall
+        self._offset = timedelta()
+
+    def now(self) -> datetime:
+        return self._wall.now() + self._offset
+
+    def advance(self, by: timedelta) -> None:
+        self._offset += by
 
 
 @contextmanager
@@ -476,6 +502,8 @@ def run_loop(rig: Rig, sandbox: StrategySandbox, candles: dict[str, pd.DataFrame
             rig.show(symbol, moment, float(bar["open"]), float(bar["high"]), float(bar["low"]), float(bar["close"]))
         if isinstance(rig.clock, ManualClock):
             rig.clock.advance(moment + PERIOD - timedelta(seconds=1) - rig.clock.now())
+        elif rig.pace is not None:
+            rig.pace(PERIOD)
         if heap is not None:
             heap.settle()
         previous = opened
