@@ -159,14 +159,11 @@ class PaperSubaccount:
             def decide() -> Sequence[PaperEvent]:
                 refused.clear()
                 failed.clear()
-                before = self._ledger.version
                 try:
                     decided, failure = market_events_in_turn(self._ledger, self._market, self._terms, requests,
                                                              self._clock.now(), refused)
                 except ExchangeError:
-                    if self._ledger.version != before:
-                        self._forget_ledger()
-                    raise
+                    raise  # raised only before any order was folded in
                 except BaseException:
                     self._forget_ledger()  # whatever it folded in is not written
                     raise
@@ -348,7 +345,8 @@ class PaperSubaccount:
             if cloid is not None:
                 raise OrderStateUnknown(cloid, f"the paper ledger could not be written: {exc}") from exc
             raise ExchangeUnavailable(f"{self._stream}: the paper ledger could not be written: {exc}") from exc
-        for event in ((opening,) if opening is not None else ()) if applied else events:
+        unfolded = events if not applied else [opening] if opening is not None else []
+        for event in unfolded:
             self._ledger.apply(event)
         if version != self._ledger.version:
             raise CorruptStream(f"{self._stream}: store at version {version}, ledger at {self._ledger.version}")

@@ -7,43 +7,24 @@ network delay, so overlapping requests from several subaccounts overlap there to
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from multiprocessing.managers import BaseManager
 from typing import Any
-
-
-class PacedMillis:
-    """Strictly increasing wall-clock milliseconds plus an offset the benchmark moves a bar at a
-    time: it runs an hour's bar in a tenth of a second, and the venue's fill times must move with
-    the bars, or every fill of the run falls within a client's few minutes of clock skew."""
-
-    def __init__(self) -> None:
-        from tests.contract.hyperliquid_harness import StrictMillis
-
-        self._wall = StrictMillis()
-        self._offset_ms = 0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> int:
-        with self._lock:
-            return self._wall() + self._offset_ms
-
-    def advance(self, milliseconds: int) -> None:
-        with self._lock:
-            self._offset_ms += milliseconds
 
 
 class FakeHandle:
     """What the benchmark needs of the fake, as plain values that cross the process boundary."""
 
     def __init__(self, prices: dict[str, float], fee_rate: float, slippage: float, rtt_ms: float = 0.0) -> None:
-        self._clock = PacedMillis()
+        from tests.contract.hyperliquid_harness import StrictMillis
+
+        self._clock = StrictMillis()
         self._fake = _fake_class(rtt_ms / 1e3)(prices=prices, fee_rate=fee_rate, slippage=slippage,
                                                now_ms=self._clock).start()
 
     def advance_clock(self, seconds: float) -> None:
-        """The venue's time moves on by `seconds` more than the wall clock (see PacedMillis)."""
+        """The venue's time moves on by `seconds` more than the wall clock: its fill times keep up
+        with the bars, or every fill of the run falls within a client's few minutes of clock skew."""
         self._clock.advance(round(seconds * 1000))
 
     def url(self) -> str:
